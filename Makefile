@@ -1,0 +1,37 @@
+# Two commands: `make demo` runs the whole pipeline on embedded defaults; `make test` runs every
+# test against real services it starts on loopback and stops afterwards.
+VENV    := .venv
+BIN     := $(VENV)/bin
+SERVICES := bash config/services/all.sh
+
+.PHONY: install demo test unit services services-stop clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/ers demo
+
+# Starts RabbitMQ and PostgreSQL (installing them if needed), runs every test, always stops them.
+test: install
+	@$(SERVICES) start
+	@set -a; eval "$$($(SERVICES) env)"; ERS_REQUIRE_SERVICES=1; set +a; \
+	  $(BIN)/pytest -q -p no:cacheprovider; rc=$$?; $(SERVICES) stop; exit $$rc
+
+# Fast tests only: no services needed (integration tests are skipped).
+unit: install
+	$(BIN)/pytest -q -m "not services"
+
+services:
+	$(SERVICES) start
+
+services-stop:
+	$(SERVICES) stop
+
+clean:
+	rm -rf var/demo .pytest_cache

@@ -1,0 +1,1 @@
+"""Settings, collection windows and code lists: everything that changes by year or deployment."""

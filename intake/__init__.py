@@ -1,0 +1,1 @@
+"""Channels (folder, CLI, later email, SFTP, MIS feeds) all ending in ``receive()``."""

@@ -1,0 +1,291 @@
+"""``ers``: the operator's command line. Each command is a thin call into the domain modules."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from config.settings import Settings, help_text
+
+
+def _app(args: argparse.Namespace, prepare: bool = True):
+    from workers.app import App, install
+
+    app = install(App(Settings.from_env()))
+    if prepare:
+        prepare_database(app)
+    return app
+
+
+def prepare_database(app) -> None:
+    """Migrate the schema and load the collections TOML; cheap and idempotent, so every command does it."""
+    from models.collections import sync_collections
+    from models.db import migrate
+
+    app.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(app.engine)
+    with app.sessions.begin() as session:
+        sync_collections(session, app.collections)
+
+
+def cmd_init(args) -> int:
+    app = _app(args)
+    print(f"Database ready: {app.settings.database_url}")
+    print(f"Collections: {', '.join(sorted(app.collections)) or 'none'} "
+          f"(from {app.settings.collections_file})")
+    return 0
+
+
+def _import(args, what: str, importer) -> int:
+    app = _app(args)
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    with app.sessions.begin() as session:
+        report = importer(session, text)
+    print(report.summary(what))
+    return 1 if report.problems and not (report.added or report.updated) else 0
+
+
+def cmd_registry_import(args) -> int:
+    from intake.registry_import import import_gias
+    return _import(args, "Schools", import_gias)
+
+
+def cmd_contacts_import(args) -> int:
+    from intake.registry_import import import_contacts
+    return _import(args, "Contacts", import_contacts)
+
+
+def cmd_roster_import(args) -> int:
+    from intake.registry_import import import_roster
+    return _import(args, "Pupils", import_roster)
+
+
+def cmd_validate(args) -> int:
+    """Dry run: needs no database; exit 0 valid, 1 invalid, 2 unreadable or unknown."""
+    from config.collections import load_collections
+    from workers.check import Checked, check_file
+
+    settings = Settings.from_env()
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        data = None
+        checked = Checked(None, None, None, f"The file could not be read: {exc.strerror}.")
+    if data is not None and len(data) > settings.max_file_bytes:
+        checked = Checked(None, None, None, f"The file is larger than {settings.max_file_bytes:,} "
+                          "bytes; please send only the results template.")
+    elif data is not None:
+        checked = check_file(data, collections=load_collections(settings.collections_file),
+                             when=datetime.now(timezone.utc), max_rows=settings.max_rows,
+                             collection_key=args.collection)
+    _print_validation(args, checked.as_json(), path)
+    if not checked.readable:
+        return 2
+    return 0 if checked.result.valid else 1
+
+
+def _print_validation(args, result: dict, path: Path) -> None:
+    from workers.validators.findings import Finding
+
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    print(f"{path.name}: {result['status'].upper()} ({result['format'] or 'unknown format'}, "
+          f"collection {result['collection'] or '-'}, school {result['school'] or '-'}, "
+          f"{result['pupils']} pupils)")
+    if result.get("reason"):
+        print(f"  {result['reason']}")
+    for kind in ("errors", "warnings"):
+        for finding in result[kind]:
+            if finding["rule"] != "unreadable":
+                print(f"  {kind[:-1]}: {Finding(**finding).line()}")
+
+
+def cmd_submit(args) -> int:
+    from intake.receive import NotAContact, receive
+    from workers.runner import embedded_workers, start_broker
+
+    app = _app(args)
+    path = Path(args.file)
+    broker = start_broker(app)
+    with embedded_workers(app, broker):
+        try:
+            receipt = receive(app, path.read_bytes(), file_name=path.name, sender=args.sender,
+                              channel="cli")
+        except NotAContact as exc:
+            print(f"Refused: {exc}", file=sys.stderr)
+            return 1
+    note = " (already received: nothing new was done)" if receipt.duplicate else ""
+    print(f"Received {path.name} as upload #{receipt.upload_ids[0]}{note}.")
+    _show_uploads(app, receipt.upload_ids)
+    return 0
+
+
+def _show_uploads(app, upload_ids: list[int]) -> None:
+    from workers.history import history
+
+    with app.sessions() as session:
+        rows = [r for r in history(session) if r.upload in upload_ids]
+    for row in rows:
+        print(f"  #{row.upload}: {row.status}" + (f", {row.pupils} pupils" if row.pupils else ""))
+
+
+def cmd_history(args) -> int:
+    from workers.history import format_table, history
+
+    app = _app(args)
+    with app.sessions() as session:
+        rows = history(session, school=args.school, collection=args.collection, viewer=args.viewer,
+                       show_all=not args.hide)
+    if args.json:
+        print(json.dumps([r.as_json() for r in rows], indent=2))
+    else:
+        print(format_table(rows))
+    return 0
+
+
+def cmd_delete(args) -> int:
+    from workers.deletion import NotAllowed, delete_upload
+    from workers.runner import embedded_workers, start_broker
+
+    app = _app(args)
+    broker = start_broker(app)
+    with embedded_workers(app, broker):
+        try:
+            current = delete_upload(app, args.upload, args.sender)
+        except NotAllowed as exc:
+            print(f"Not deleted: {exc}", file=sys.stderr)
+            return 1
+    print(f"Deleted upload #{args.upload}. " + (f"Upload #{current.id} is now current."
+                                                 if current else "No other file is current."))
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from workers.broker import is_embedded
+    from workers.recovery import requeue_stranded
+    from workers.runner import embedded_workers, start_broker
+
+    app = _app(args)
+    broker = start_broker(app)
+    if is_embedded(broker):
+        with embedded_workers(app, broker, threads=args.threads):
+            pass
+        print("In-process broker: finished any work left by earlier runs. Set ERS_BROKER_URL to an "
+              "amqp:// URL to run a long-lived worker.")
+        return 0
+    import dramatiq
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = dramatiq.Worker(broker, worker_threads=args.threads)
+    worker.start()
+    print(f"Worker running with {args.threads} threads on {app.settings.broker_url.split('@')[-1]}; "
+          "Ctrl-C to stop.", flush=True)
+    requeue_stranded(app, include_enqueued=False)
+    while not stop.wait(60):
+        requeue_stranded(app, include_enqueued=False, older_than=timedelta(minutes=5))
+    worker.stop()
+    return 0
+
+
+def cmd_intake_folder(args) -> int:
+    from intake.folder import scan_once
+    from workers.runner import embedded_workers, start_broker
+
+    app = _app(args)
+    root = Path(args.dir)
+    broker = start_broker(app)
+    with embedded_workers(app, broker):
+        while True:
+            report = scan_once(app, root, settle_seconds=args.settle)
+            if report.received or report.duplicates or report.refused:
+                print(f"{len(report.received)} received, {report.duplicates} already known, "
+                      f"{len(report.refused)} refused" + "".join(f"\n  refused {r}" for r in report.refused),
+                      flush=True)
+            if args.once:
+                break
+            time.sleep(args.interval)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from intake.demo import run_demo
+    return run_demo(Path(args.dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ers", description="Early results service: validates schools' results files, keeps the "
+        "upload history and answers every sender.", epilog=help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, func, help, parent=sub):
+        p = parent.add_parser(name, help=help, description=help, epilog=help_text(),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    command("init", cmd_init, "Create or upgrade the database and load the collections.")
+    for group, func, what in (("registry", cmd_registry_import, "schools and trusts from a GIAS-style CSV"),
+                              ("contacts", cmd_contacts_import, "contacts from a CSV (Email, Name, "
+                               "Role, School DFE, Trust code)"),
+                              ("roster", cmd_roster_import, "pupil rosters from a CSV (School DFE, "
+                               "UPN, Forename, Surname, Date of birth, Gender, NC Year, On roll at)")):
+        g = sub.add_parser(group, help=f"Import {what}.", description=f"Import {what}.")
+        gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+        command("import", func, f"Import {what}.", gsub).add_argument("file", help="CSV file")
+
+    p = command("submit", cmd_submit, "Submit a file as a contact would (channel 'cli').")
+    p.add_argument("file")
+    p.add_argument("--as", dest="sender", required=True, metavar="EMAIL", help="the contact sending it")
+
+    p = command("validate", cmd_validate, "Check a file without a database (dry run). Exit 0 valid, "
+                "1 invalid, 2 unreadable or unknown format.")
+    p.add_argument("file")
+    p.add_argument("--collection", metavar="KEY", help="collection to check against (default: detected)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = command("history", cmd_history, "Show the upload history, newest first (✔ = file in use).")
+    p.add_argument("--school", metavar="DFE")
+    p.add_argument("--collection", metavar="KEY")
+    p.add_argument("--as", dest="viewer", metavar="EMAIL", help="only what this contact can see")
+    p.add_argument("--hide", action="store_true", help="hide deleted, overwritten and invalid uploads")
+    p.add_argument("--json", action="store_true")
+
+    p = command("delete", cmd_delete, "Delete an upload (only its uploader may).")
+    p.add_argument("upload", type=int)
+    p.add_argument("--as", dest="sender", required=True, metavar="EMAIL")
+
+    p = command("worker", cmd_worker, "Run the validation and outbox actors.")
+    p.add_argument("--threads", type=int, default=4)
+
+    g = sub.add_parser("intake", help="Run an intake channel.", description="Run an intake channel.")
+    gsub = g.add_subparsers(dest="channel", required=True, metavar="CHANNEL")
+    p = command("folder", cmd_intake_folder, "Watch a drop folder: DIR/<email>/<file> is sent by "
+                "that contact.", gsub)
+    p.add_argument("dir")
+    p.add_argument("--once", action="store_true", help="scan once and exit")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between scans")
+    p.add_argument("--settle", type=float, default=2.0, help="seconds a file must be unchanged")
+
+    p = command("demo", cmd_demo, "Build a small world and run the whole pipeline on embedded defaults.")
+    p.add_argument("--dir", default="var/demo", help="where the demo's data goes (replaced each run)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

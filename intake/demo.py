@@ -1,0 +1,128 @@
+"""``ers demo``: builds a small world and runs the whole pipeline on the embedded defaults."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from config.settings import Settings
+from intake import demo_world as world
+from intake.folder import scan_once
+from intake.registry_import import import_contacts, import_gias, import_roster
+from reports.templates import ks1_workbook
+from workers.app import App, install
+from workers.history import format_table, history
+from workers.runner import drain, embedded_workers, start_broker
+
+MARKER = ".ers-demo"
+
+
+def _fresh(directory: Path) -> None:
+    if directory.exists():
+        if not (directory / MARKER).exists():
+            raise SystemExit(f"{directory} exists and is not a demo folder; choose another --dir.")
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    (directory / MARKER).write_text("made by ers demo; replaced on the next run\n")
+
+
+def _drop(drop: Path, sender: str, name: str, data: bytes) -> None:
+    path = drop / sender / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    past = time.time() - 10  # as if copied in a while ago, so the folder intake takes it now
+    os.utime(path, (past, past))
+
+
+def _step(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def run_demo(directory: Path) -> int:
+    directory = directory.resolve()
+    _fresh(directory)
+    (directory / "collections.toml").write_text(world.collections_toml(datetime.now(timezone.utc)))
+    app = install(App(Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'ers.db'}",
+                               collections_file=directory / "collections.toml")))
+    from intake.cli import prepare_database
+    prepare_database(app)
+
+    _step("Loading the world: a trust of three schools, two standalone schools, contacts, rosters")
+    pupils = world.rosters()
+    with app.sessions.begin() as session:
+        for what, importer, text in (("Schools", import_gias, world.gias_csv()),
+                                     ("Contacts", import_contacts, world.contacts_csv()),
+                                     ("Pupils", import_roster, world.roster_csv(pupils))):
+            print(importer(session, text).summary(what))
+
+    by_school = {dfe: [p for p in pupils if p.dfe == dfe] for dfe, *_ in world.SCHOOLS}
+    (cedar, elm) = world.SCHOOLS[2][0], world.SCHOOLS[4][0]
+    email = {s[0]: s[3] for s in world.SCHOOLS}
+    rows = {dfe: world.results_rows(p, seed=int(dfe)) for dfe, p in by_school.items()}
+    broken = [list(r) for r in rows[cedar]]
+    broken[2][1] = "A12345"                    # UPN in the wrong shape
+    broken[4][11] = 121                        # scaled score out of range
+    broken[5][7] = "XYZ"                       # unknown TA code
+    broken[6][3] = ""                          # missing surname
+    broken.insert(8, [""] * 14)                # a blank row: later row numbers must not shift
+    broken[12][13] = 99.5                      # not a whole number
+    stranger = world.results_rows(by_school[elm][:3])
+    extra = world.results_rows([world.RosterPupil(elm, world.make_upn(elm, 22, 900), "New",
+                                                  "Arrival", "F", by_school[elm][0].dob)])
+    drop = directory / "drop"
+    broker = start_broker(app)
+    with embedded_workers(app, broker):
+        _exchange(app, broker, drop, email, rows, broken, stranger, extra)
+
+    _step("Upload history (✔ = the file used for reports)")
+    with app.sessions() as session:
+        print(format_table(history(session)))
+    outbox = sorted(app.settings.outbox_dir.glob("*.eml"))
+    _step("Answers")
+    print(f"{len(outbox)} emails written to {app.settings.outbox_dir}")
+    for path in outbox[:3]:
+        print(f"  {path.name}")
+    print("  ...")
+    print(f"Refused files and reasons: {drop / '_refused'}")
+    print(f"Try: ERS_DATA_DIR={directory} ERS_COLLECTIONS={directory / 'collections.toml'} "
+          f".venv/bin/ers history --school {world.SCHOOLS[2][0]}")
+    return 0
+
+
+def _exchange(app, broker, drop, email, rows, broken, stranger, extra) -> None:
+    """Files arrive in two rounds, then a deletion; each round is drained before the next."""
+    (acorn, beech, cedar, dale, elm) = [s[0] for s in world.SCHOOLS]
+
+    _step("First files arrive in the drop folder (drop/<sender email>/<file>)")
+    _drop(drop, email[acorn], "Acorn KS1.xlsx", ks1_workbook(rows[acorn]))
+    _drop(drop, world.TRUST[2], "Beech KS1 (sent by the trust).xlsx", ks1_workbook(rows[beech]))
+    _drop(drop, email[cedar], "Cedar KS1.xlsx", ks1_workbook(broken))
+    _drop(drop, email[dale], "Dale KS1 first go.xlsx", ks1_workbook(rows[dale]))
+    _drop(drop, email[elm], "Elm Park KS1.xlsx", ks1_workbook(rows[elm] + extra))
+    _drop(drop, "someone@unknown.example", "results.xlsx", ks1_workbook(stranger))
+    _report(scan_once(app, drop))
+    drain(broker)
+
+    _step("Cedar sends a corrected file; Dale resubmits with changes")
+    changed = [list(r) for r in rows[dale]]
+    changed[0][7] = "GDS"
+    _drop(drop, email[cedar], "Cedar KS1 corrected.xlsx", ks1_workbook(rows[cedar]))
+    _drop(drop, email[dale], "Dale KS1 final.xlsx", ks1_workbook(changed))
+    _report(scan_once(app, drop))
+    drain(broker)
+
+    _step("Dale deletes its latest upload: the earlier successful file is current again")
+    from workers.deletion import delete_upload
+    with app.sessions() as session:
+        latest = history(session, school=dale)[0]
+    current = delete_upload(app, latest.upload, email[dale])
+    print(f"Deleted #{latest.upload}; #{current.id if current else '-'} is current.")
+    drain(broker)
+
+
+def _report(report) -> None:
+    print(f"{len(report.received)} files received and validated, {len(report.refused)} refused")
+    for line in report.refused:
+        print(f"  refused {line}")

@@ -1,0 +1,107 @@
+"""The one step every channel ends in: store the bytes, record the submission, commit, enqueue.
+
+A channel may move, flag or delete its source only after ``receive`` returns, because only then
+are the bytes on disk, the rows committed and the broker's confirm received (invariant 1).
+Calling it again for the same source returns the earlier submission (invariant 2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake import store
+from models import Contact, Submission, Upload, UploadStatus
+from models.audit import audit
+from models.base import utcnow
+from workers import answers
+from workers.app import App
+from workers.enqueue import enqueue_email, enqueue_validation
+
+
+class NotAContact(Exception):
+    """The sender is not registered for any school or trust; nothing is accepted from them."""
+
+
+@dataclass
+class Receipt:
+    submission_id: int
+    upload_ids: list[int]
+    duplicate: bool
+
+
+def receive(app: App, data: bytes, *, file_name: str, sender: str, channel: str,
+            source_ref: str | None = None, received_at: datetime | None = None) -> Receipt:
+    sender = sender.strip().lower()
+    received_at = received_at or utcnow()
+    digest = store.content_hash(data)
+    with app.sessions.begin() as session:
+        earlier = _earlier_submission(session, channel, source_ref, sender, digest)
+        if earlier is not None:
+            receipt = Receipt(earlier.id, [u.id for u in earlier.uploads], duplicate=True)
+        else:
+            if not _is_contact(session, sender):
+                raise NotAContact(f"{sender} is not a registered contact of any school or trust.")
+            receipt = _record(app, session, data, digest, file_name=file_name, sender=sender,
+                              channel=channel, source_ref=source_ref, received_at=received_at)
+    # Committed: now hand the work to the broker. A duplicate whose enqueue was lost is re-sent.
+    _enqueue_pending(app, receipt)
+    return receipt
+
+
+def _earlier_submission(session: Session, channel: str, source_ref: str | None, sender: str,
+                        digest: str) -> Submission | None:
+    """The same source again, or the sender's latest submission repeated byte for byte.
+
+    Only the sender's *latest* counts, so sending A, then B, then A again makes A current.
+    """
+    if source_ref:
+        found = session.scalar(select(Submission).where(
+            Submission.channel == channel, Submission.source_ref == source_ref))
+        if found is not None:
+            return found
+    latest = session.scalar(select(Submission).where(Submission.sender == sender)
+                            .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1))
+    return latest if latest is not None and latest.content_hash == digest else None
+
+
+def _is_contact(session: Session, sender: str) -> bool:
+    return session.scalar(select(Contact.id).where(Contact.email == sender).limit(1)) is not None
+
+
+def _record(app: App, session: Session, data: bytes, digest: str, *, file_name: str, sender: str,
+            channel: str, source_ref: str | None, received_at: datetime) -> Receipt:
+    too_large = len(data) > app.settings.max_file_bytes
+    stored_path = None if too_large else str(store.put(app.settings.store_dir, data)[1])
+    submission = Submission(channel=channel, sender=sender, received_at=received_at,
+                            source_ref=source_ref, file_name=file_name, content_hash=digest,
+                            size=len(data), stored_path=stored_path)
+    upload = Upload(submission=submission, file_name=file_name, content_hash=digest,
+                    stored_path=stored_path, size=len(data), uploaded_by=sender,
+                    received_at=received_at, status=UploadStatus.PROCESSING, errors=[], warnings=[])
+    if too_large:
+        upload.status = UploadStatus.ERROR
+        upload.validated_at = received_at
+        upload.reason = (f"The file is {len(data) / 1e6:.1f} MB; the largest file accepted is "
+                         f"{app.settings.max_file_bytes / 1e6:.1f} MB. Please send only the "
+                         "results template.")
+    session.add_all([submission, upload])
+    session.flush()
+    audit(session, sender, "upload", upload.id, "received", channel=channel, file_name=file_name,
+          size=len(data), content_hash=digest)
+    answers.queue_receipt(session, app.settings, upload)
+    if too_large:
+        answers.queue_result(session, app.settings, upload)
+    return Receipt(submission.id, [upload.id], duplicate=False)
+
+
+def _enqueue_pending(app: App, receipt: Receipt) -> None:
+    with app.sessions() as session:
+        waiting = list(session.scalars(select(Upload.id).where(
+            Upload.id.in_(receipt.upload_ids), Upload.status == UploadStatus.PROCESSING,
+            Upload.enqueued_at.is_(None))))
+    for upload_id in waiting:
+        enqueue_validation(app, upload_id)
+    enqueue_email(app, upload_ids=receipt.upload_ids)

@@ -1,0 +1,28 @@
+"""An append-only trail of every state change: who, what, when."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def audit(session: Session, actor: str, entity: str, entity_id: object, action: str,
+          **detail: Any) -> None:
+    """Record a state change in the caller's transaction, so the trail and the change commit together."""
+    session.add(AuditEvent(at=utcnow(), actor=actor, entity=entity, entity_id=str(entity_id),
+                           action=action, detail=detail))

@@ -1,0 +1,1 @@
+"""Measures, PDF rendering, trust bundles, Excel templates and annotated error workbooks."""

@@ -1,0 +1,1 @@
+"""Broker set-up, thin actors over the pipeline, and the validators."""

@@ -1,0 +1,124 @@
+"""The service's answers to a sender: a receipt, then a result. Written to the outbox, never sent here.
+
+Each is added to the caller's session so it commits with the state change it reports (invariant 5).
+"""
+from __future__ import annotations
+
+from html import escape
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from config.collections import in_london
+from config.settings import Settings
+from models import Contact, OutgoingEmail, School, Upload, UploadStatus
+from workers.validators.findings import Finding
+
+FOOTER = ("The last successful file received in a window is the one used for your reports; "
+          "a new file replaces the whole previous submission, so it must include every pupil.")
+
+
+def message_id(settings: Settings, kind: str, upload_id: int) -> str:
+    """Deterministic, so a relay that sends twice sends the same message (receivers deduplicate)."""
+    domain = settings.mail_from.rsplit("@", 1)[-1]
+    return f"<ers.{kind}.{upload_id}@{domain}>"
+
+
+def _school_line(session: Session, upload: Upload) -> str:
+    school = session.get(School, upload.school_id) if upload.school_id else None
+    return f"{school.name} ({school.dfe})" if school else "school not identified"
+
+
+def _copy_to(session: Session, upload: Upload) -> list[str]:
+    """The other side: a trust admin's upload is copied to the school, a school's to its trust."""
+    if upload.school_id is None:
+        return []
+    school = session.get(School, upload.school_id)
+    query = select(Contact.email).where(or_(Contact.school_id == school.id,
+                                            Contact.trust_id == school.trust_id
+                                            if school.trust_id else False))
+    return sorted({e for e in session.scalars(query)} - {upload.uploaded_by})
+
+
+def _add(session: Session, settings: Settings, upload: Upload, kind: str, subject: str,
+         paragraphs: list[str], lines: list[str], cc: list[str] | None = None) -> OutgoingEmail:
+    text = "\n\n".join(paragraphs)
+    if lines:
+        text += "\n\n" + "\n".join(f"- {line}" for line in lines)
+    text += f"\n\nUpload reference: #{upload.id}\n"
+    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    if lines:
+        html += "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+    html += f"<p>Upload reference: #{upload.id}</p>"
+    email = OutgoingEmail(kind=kind, upload_id=upload.id, to_addrs=[upload.uploaded_by],
+                          cc_addrs=cc or [], subject=subject, text_body=text,
+                          html_body=f"<html><body>{html}</body></html>", attachments=[],
+                          message_id=message_id(settings, kind, upload.id))
+    session.add(email)
+    session.flush()
+    return email
+
+
+def queue_receipt(session: Session, settings: Settings, upload: Upload) -> OutgoingEmail:
+    received = in_london(upload.received_at)
+    return _add(session, settings, upload, "receipt", f"Received: {upload.file_name}", [
+        f"We received {upload.file_name} ({upload.size:,} bytes) from {upload.uploaded_by} "
+        f"on {received:%d/%m/%Y at %H:%M:%S}.",
+        "It is being checked now; you will get the result in a separate message.",
+    ], [])
+
+
+def queue_result(session: Session, settings: Settings, upload: Upload,
+                 replaced: Upload | None = None, collection_name: str | None = None,
+                 reports_by: str | None = None) -> OutgoingEmail:
+    school = _school_line(session, upload)
+    cc = _copy_to(session, upload)
+    warnings = [_line(w) for w in upload.warnings]
+    if upload.status in (UploadStatus.SUCCESSFUL, UploadStatus.OVERWRITTEN):
+        paragraphs = [f"File uploaded successfully: {upload.file_name} for {school}.",
+                      f"{upload.pupil_count} pupils were processed for {collection_name}, "
+                      f"window {upload.window_number}."]
+        if upload.status == UploadStatus.OVERWRITTEN:
+            paragraphs.append("A file received later for the same window is already in place, so "
+                              "this file has been recorded as Overwritten and will not be used.")
+        elif replaced is not None:
+            paragraphs.append(f"It replaces upload #{replaced.id} ({replaced.file_name}, received "
+                              f"{in_london(replaced.received_at):%d/%m/%Y %H:%M}), now Overwritten.")
+        if reports_by:
+            paragraphs.append(f"Reports will be available by {reports_by}.")
+        paragraphs.append(FOOTER)
+        if warnings:
+            paragraphs.append("Please note:")
+        return _add(session, settings, upload, "result",
+                    f"File uploaded successfully: {upload.file_name}", paragraphs, warnings, cc)
+    if upload.reason:
+        paragraphs = [f"File upload error: {upload.file_name} could not be used.", upload.reason]
+        lines: list[str] = []
+    else:
+        paragraphs = [f"File upload error: {upload.file_name} for {school} contains errors and "
+                      "will not be used to generate a report.",
+                      "Please check and correct the validation errors below, then send the "
+                      "corrected file again. Row numbers are the rows of your spreadsheet."]
+        lines = [_line(e) for e in upload.errors]
+        if warnings:
+            lines += [f"Warning: {w}" for w in warnings]
+    return _add(session, settings, upload, "result", f"File upload error: {upload.file_name}",
+                paragraphs, lines, cc)
+
+
+def queue_deleted(session: Session, settings: Settings, upload: Upload,
+                  now_current: Upload | None) -> OutgoingEmail:
+    paragraphs = [f"Upload #{upload.id} ({upload.file_name}) was deleted by {upload.deleted_by}. "
+                  "The file has been removed; the upload stays in the history as Deleted, and any "
+                  "reports made from it are withdrawn."]
+    if now_current is not None:
+        paragraphs.append(f"Upload #{now_current.id} ({now_current.file_name}) is now the file used "
+                          "for this window.")
+    else:
+        paragraphs.append("No other successful file is held for this window.")
+    return _add(session, settings, upload, "deleted", f"Deleted: {upload.file_name}", paragraphs,
+                [], _copy_to(session, upload))
+
+
+def _line(finding: dict) -> str:
+    return Finding(**finding).line()

@@ -1,0 +1,33 @@
+"""Hands committed work to the broker and records that it did, so stranded work can be found."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from models import OutgoingEmail, Upload
+from models.base import utcnow
+from workers.app import App
+
+
+def enqueue_validation(app: App, upload_id: int) -> None:
+    from workers import actors
+
+    actors.validate_upload.send(upload_id)  # returns once the broker confirmed (RabbitMQ)
+    with app.sessions.begin() as session:
+        session.execute(update(Upload).where(Upload.id == upload_id, Upload.enqueued_at.is_(None))
+                        .values(enqueued_at=utcnow()))
+
+
+def enqueue_email(app: App, *, upload_ids: list[int] | None = None,
+                  outbox_ids: list[int] | None = None) -> None:
+    """Send every pending outbox row for these uploads (or these rows); sending is idempotent."""
+    from workers import actors
+
+    query = select(OutgoingEmail.id).where(OutgoingEmail.status == "pending")
+    if upload_ids is not None:
+        query = query.where(OutgoingEmail.upload_id.in_(upload_ids))
+    if outbox_ids is not None:
+        query = query.where(OutgoingEmail.id.in_(outbox_ids))
+    with app.sessions() as session:
+        ids = list(session.scalars(query.order_by(OutgoingEmail.id)))
+    for outbox_id in ids:
+        actors.send_email.send(outbox_id)

@@ -1,0 +1,130 @@
+"""Validate an upload and record the outcome: the domain step behind the ``validate_upload`` actor.
+
+Safe to run twice for the same upload (at-least-once delivery): it returns early once the upload
+has left Processing, and the final write re-checks that under the lock.
+"""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from config.collections import in_london
+from intake import store
+from models import Contact, Pupil, PupilResult, School, Upload, UploadStatus, WindowRow
+from models.audit import audit
+from models.base import utcnow
+from workers import answers
+from workers.app import App
+from workers.check import Checked, check_file
+from workers.supersede import lock_school, settle_current
+from workers.validators.result import ValidationContext
+
+
+def process_upload(app: App, upload_id: int) -> list[int]:
+    """Validate, persist, supersede, answer. Returns the outbox ids the caller should send."""
+    with app.sessions() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.status != UploadStatus.PROCESSING:
+            return []
+        sender, received_at, path = upload.uploaded_by, upload.received_at, upload.stored_path
+        permitted = permitted_schools(session, sender)
+    data = store.read(path) if path else b""
+    checked = check_file(data, collections=app.collections, when=received_at,
+                         max_rows=app.settings.max_rows,
+                         context=ValidationContext(may_submit_for=permitted.__contains__,
+                                                   roster_for=lambda dfe: roster(app, dfe)))
+    with app.sessions.begin() as session:
+        school = _school_of(session, checked)
+        if school is not None:
+            lock_school(session, school.id)  # always school before upload rows: no deadlocks
+        upload = session.get(Upload, upload_id, with_for_update=True)
+        if upload is None or upload.status != UploadStatus.PROCESSING:
+            return []
+        email = _record_outcome(app, session, upload, checked, school)
+        return [email.id]
+
+
+def _school_of(session: Session, checked: Checked) -> School | None:
+    dfe = checked.result.school if checked.result else None
+    return session.scalar(select(School).where(School.dfe == dfe)) if dfe else None
+
+
+def permitted_schools(session: Session, sender: str) -> set[str]:
+    """DfE numbers the sender may submit for: their own schools and every school of their trusts."""
+    contacts = session.scalars(select(Contact).where(Contact.email == sender)).all()
+    school_ids = {c.school_id for c in contacts if c.school_id}
+    trust_ids = {c.trust_id for c in contacts if c.trust_id}
+    if not school_ids and not trust_ids:
+        return set()
+    return set(session.scalars(select(School.dfe).where(
+        or_(School.id.in_(school_ids), School.trust_id.in_(trust_ids)))))
+
+
+def roster(app: App, dfe: str) -> set[str] | None:
+    """UPNs on the school's template, or None when no roster is held for it."""
+    with app.sessions() as session:
+        upns = set(session.scalars(select(Pupil.upn).join(School, School.id == Pupil.school_id)
+                                   .where(School.dfe == dfe)))
+    return upns or None
+
+
+def closed_windows(session: Session, collection_key: str) -> frozenset[int]:
+    return frozenset(session.scalars(select(WindowRow.number).where(
+        WindowRow.collection_key == collection_key, WindowRow.state != "open")))
+
+
+def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked,
+                    school: School | None):
+    upload.validated_at = utcnow()
+    upload.format = checked.format
+    collection = checked.collection
+    reason = checked.reason
+    if reason is None and collection is None:
+        reason = f"No collection is open for {checked.format} files."
+    window = None
+    if reason is None:
+        window = collection.window_for(upload.received_at, closed_windows(session, collection.key))
+        if window is None:
+            reason = collection.refusal(upload.received_at)
+    if reason is not None:
+        upload.status = UploadStatus.ERROR
+        upload.reason = reason
+        if collection is not None:
+            upload.collection_key = collection.key
+        audit(session, "worker", "upload", upload.id, "refused", reason=reason)
+        return answers.queue_result(session, app.settings, upload)
+
+    result = checked.result
+    upload.collection_key = collection.key
+    upload.window_number = window.number
+    upload.school_id = school.id if school else None
+    upload.errors = [f.as_dict() for f in result.errors]
+    upload.warnings = [f.as_dict() for f in result.warnings]
+    if not result.valid or school is None:
+        upload.status = UploadStatus.ERROR
+        audit(session, "worker", "upload", upload.id, "invalid", errors=len(result.errors))
+        return answers.queue_result(session, app.settings, upload)
+
+    before = _current(session, upload)
+    upload.pupil_count = len(result.pupils)
+    session.add_all(PupilResult(upload_id=upload.id, row=p.row, upn=p.upn, forename=p.forename,
+                                surname=p.surname, gender=p.gender, dob=p.dob, nc_year=p.nc_year,
+                                results=p.results) for p in result.pupils)
+    upload.status = UploadStatus.OVERWRITTEN  # settle_current decides which one is current
+    session.flush()
+    winner = settle_current(session, school.id, collection.key, window.number, upload.stream)
+    audit(session, "worker", "upload", upload.id, "validated", status=upload.status,
+          pupils=upload.pupil_count, window=window.number)
+    if before is not None and before.status == UploadStatus.OVERWRITTEN:
+        audit(session, "worker", "upload", before.id, "overwritten", by=winner.id)
+    return answers.queue_result(
+        session, app.settings, upload,
+        replaced=before if winner is upload else None, collection_name=collection.name,
+        reports_by=f"{in_london(window.reports_by):%A %d %B %Y}")
+
+
+def _current(session: Session, upload: Upload) -> Upload | None:
+    return session.scalar(select(Upload).where(
+        Upload.school_id == upload.school_id, Upload.collection_key == upload.collection_key,
+        Upload.window_number == upload.window_number, Upload.stream == upload.stream,
+        Upload.status == UploadStatus.SUCCESSFUL))

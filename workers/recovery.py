@@ -1,0 +1,35 @@
+"""Finds work whose message never reached (or was lost with) the broker and sends it again.
+
+Uploads are committed before they are enqueued, so a crash in between leaves them Processing
+with no message; the in-process broker loses its queue when the process ends.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models import OutgoingEmail, Upload, UploadStatus
+from models.base import utcnow
+from workers.app import App
+from workers.enqueue import enqueue_email, enqueue_validation
+
+
+def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta = timedelta(0)) -> int:
+    """Re-enqueue Processing uploads and pending emails; ``include_enqueued`` when the queue is new.
+
+    Returns the number of messages sent. Actors are idempotent, so a spare message is harmless.
+    """
+    cutoff = utcnow() - older_than
+    with app.sessions() as session:
+        query = select(Upload.id).where(Upload.status == UploadStatus.PROCESSING,
+                                        Upload.received_at <= cutoff)
+        if not include_enqueued:
+            query = query.where(Upload.enqueued_at.is_(None))
+        upload_ids = list(session.scalars(query))
+        email_ids = list(session.scalars(select(OutgoingEmail.id).where(
+            OutgoingEmail.status == "pending", OutgoingEmail.created_at <= cutoff)))
+    for upload_id in upload_ids:
+        enqueue_validation(app, upload_id)
+    enqueue_email(app, outbox_ids=email_ids)
+    return len(upload_ids) + len(email_ids)

@@ -1,0 +1,204 @@
+"""The KS1 results template: header, identifiers, TA codes and scaled scores (KS1 seed)."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from config.codes import codes, gender_code
+from workers.validators.findings import Findings
+from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
+from workers.validators.rules import (
+    UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, parse_date, upn_problem, whole_number,
+)
+from workers.validators.workbook import Row, is_blank_row
+
+FORMAT = "ks1-template"
+
+HEADER = [
+    "School DFE", "UPN", "Forename", "Surname", "Gender", "Date of birth", "NC Year",
+    "Teacher Assessment: KS1 Reading", "Teacher Assessment: KS1 Writing",
+    "Teacher Assessment: KS1 Maths", "Teacher Assessment: KS1 Science",
+    "Scaled Score: KS1 Reading", "Scaled Score: KS1 Maths", "Scaled Score: KS1 GPS",
+]
+TA_COLUMNS = {  # column -> result key
+    "Teacher Assessment: KS1 Reading": "ta_reading",
+    "Teacher Assessment: KS1 Writing": "ta_writing",
+    "Teacher Assessment: KS1 Maths": "ta_maths",
+}
+SCIENCE_COLUMN = ("Teacher Assessment: KS1 Science", "ta_science")
+SCORE_COLUMNS = {
+    "Scaled Score: KS1 Reading": "ss_reading",
+    "Scaled Score: KS1 Maths": "ss_maths",
+    "Scaled Score: KS1 GPS": "ss_gps",
+}
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def header_problem(header: Row) -> str | None:
+    """The first column that differs from the template's header row, said plainly."""
+    cells = [cell_text(c) for c in header]
+    for index, expected in enumerate(HEADER):
+        found = cells[index] if index < len(cells) else ""
+        if found != expected:
+            shown = f"'{found}'" if found else "empty"
+            return (f"The header row must not be changed: column {column_letter(index)} should be "
+                    f"'{expected}' but is {shown}. Please use the template the service provides.")
+    extra = [c for c in cells[len(HEADER):] if c]
+    if extra:
+        return (f"The header row must not be changed: column '{extra[0]}' was added after "
+                f"'{HEADER[-1]}'. Please remove it.")
+    return None
+
+
+def validate(rows: list[Row], context: ValidationContext | None = None,
+             today: date | None = None) -> ValidationResult:
+    context = context or ValidationContext()
+    today = today or date.today()
+    errors, warnings = Findings(), Findings()
+    if not rows or is_blank_row(rows[0]):
+        errors.add("header", "The first row must be the template's header row "
+                   f"({', '.join(HEADER[:3])}, ...).", None, 1)
+        return ValidationResult(FORMAT, None, [], errors.grouped())
+    problem = header_problem(rows[0])
+    if problem:
+        errors.add("header", problem, None, 1)
+        return ValidationResult(FORMAT, None, [], errors.grouped())
+
+    ks1 = codes()["ks1"]
+    ta_codes, science_codes = ks1["ta_codes"], ks1["science_codes"]
+    low, high = ks1["scaled_score_min"], ks1["scaled_score_max"]
+    ta_message = f"Teacher assessment must be one of {', '.join(ta_codes)}. Allows empty field."
+    science_message = f"Science teacher assessment must be one of {', '.join(science_codes)}. Allows empty field."
+    score_message = f"Range must be between {low} to {high} and be whole numbers. Allows empty field."
+
+    records: list[PupilRecord] = []
+    dfe_rows: dict[str, list[int]] = {}
+    upn_rows: dict[str, list[int]] = {}
+
+    for index, raw in enumerate(rows[1:], start=2):
+        if is_blank_row(raw):
+            continue
+        cells: dict[str, Any] = dict(zip(HEADER, list(raw) + [""] * (len(HEADER) - len(raw))))
+        text = {name: cell_text(value) for name, value in cells.items()}
+
+        dfe = text["School DFE"]
+        if dfe_is_valid(dfe):
+            dfe_rows.setdefault(dfe, []).append(index)
+        else:
+            errors.add("dfe-invalid", "Invalid DFE detected.", "School DFE", index)
+
+        upn = text["UPN"].upper()
+        problem = upn_problem(upn)
+        if problem == "upn-missing":
+            errors.add(problem, "UPN must have a value.", "UPN", index)
+        elif problem == "upn-format":
+            errors.add(problem, UPN_FORMAT_MESSAGE, "UPN", index)
+        elif problem == "upn-check-letter":
+            errors.add(problem, "UPN check letter is not correct: please copy the UPN from your MIS.",
+                       "UPN", index)
+        else:
+            upn_rows.setdefault(upn, []).append(index)
+
+        for column in ("Forename", "Surname"):
+            if not text[column]:
+                errors.add("name-missing", f"{column} must have a value.", column, index)
+
+        gender = gender_code(text["Gender"])
+        if gender is None:
+            errors.add("gender", "Gender must be Male or Female.", "Gender", index)
+
+        dob = parse_date(cells["Date of birth"])
+        if dob is None or dob >= today:
+            errors.add("dob", "Date of birth must be a valid date in the past, written DD/MM/YYYY.",
+                       "Date of birth", index)
+
+        nc_year = whole_number(text["NC Year"].upper().removeprefix("Y").removeprefix("EAR").strip())
+        if nc_year != ks1["nc_year"]:
+            errors.add("nc-year", f"NC Year must be {ks1['nc_year']}.", "NC Year", index)
+
+        results: dict[str, Any] = {}
+        for column, key in TA_COLUMNS.items():
+            value = text[column].upper()
+            if value and value not in ta_codes:
+                errors.add("ta-code", ta_message, column, index)
+            results[key] = value or None
+        column, key = SCIENCE_COLUMN
+        value = text[column].upper()
+        if value and value not in science_codes:
+            errors.add("science-code", science_message, column, index)
+        results[key] = value or None
+        for column, key in SCORE_COLUMNS.items():
+            if not text[column]:
+                results[key] = None
+                continue
+            score = whole_number(cells[column])
+            if score is None or not low <= score <= high:
+                errors.add("scaled-score", score_message, column, index)
+            results[key] = score
+
+        if all(v is None for v in results.values()):
+            warnings.add("no-results", "No results entered for this pupil; the pupil will not be "
+                         "counted in reports.", "UPN", index)
+        records.append(PupilRecord(index, upn, text["Forename"], text["Surname"], gender, dob,
+                                   nc_year, results))
+
+    for upn, where in upn_rows.items():
+        if len(where) > 1:
+            for row in where:
+                errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
+                           "must have one row.", "UPN", row)
+
+    school = _school(dfe_rows, errors, context)
+    pupils = _against_roster([r for r in records if r.upn in upn_rows], school, context, warnings)
+    if not records and not errors:
+        errors.add("no-pupils", "The file has no pupil rows: please enter your pupils' results "
+                   "below the header row.", None, None)
+    return ValidationResult(FORMAT, school, [] if errors else pupils, errors.grouped(),
+                            warnings.grouped())
+
+
+def _school(dfe_rows: dict[str, list[int]], errors: Findings, context: ValidationContext) -> str | None:
+    """The school the file is for: the DfE number on most rows; every other row must match."""
+    if not dfe_rows:
+        return None
+    school = Counter({dfe: len(rows) for dfe, rows in dfe_rows.items()}).most_common(1)[0][0]
+    for dfe, rows in dfe_rows.items():
+        if dfe != school:
+            for row in rows:
+                errors.add("dfe-mixed", f"Every row must be for the same school ({school}); "
+                           "send one file per school.", "School DFE", row)
+    if context.may_submit_for is not None and not context.may_submit_for(school):
+        for row in dfe_rows[school]:
+            errors.add("dfe-not-permitted", f"You are not registered to send results for school "
+                       f"{school}. Please ask the school's data manager or trust administrator.",
+                       "School DFE", row)
+    return school
+
+
+def _against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
+                    warnings: Findings) -> list[PupilRecord]:
+    """Only pupils on the school's template are processed (KS1 seed); others are warned about."""
+    roster = context.roster_for(school) if context.roster_for and school else None
+    if roster is None:
+        return records
+    kept = []
+    for record in records:
+        if record.upn in roster:
+            kept.append(record)
+        else:
+            warnings.add("pupil-not-in-template", "Pupil is not in the school's template (not on "
+                         "roll at the census date) and will not be processed.", "UPN", record.row)
+    missing = len(roster - {r.upn for r in records})
+    if missing:
+        warnings.add("pupils-missing", f"{missing} pupil(s) in the school's template are not in "
+                     "this file. A new file replaces the previous one, so include every pupil.")
+    return kept
