@@ -65,6 +65,9 @@ class Collection:
         if received_at < self.opens:
             return (f"The {self.name} service opens on {in_london(self.opens):%d/%m/%Y at %H:%M}; "
                     "please send the file again then.")
+        if received_at <= self.final_close:
+            return (f"No submission window of {self.name} is open at the moment, so the file "
+                    "cannot be used; please contact the service operator.")
         return (f"The {self.name} service closed on {in_london(self.final_close):%d/%m/%Y at %H:%M}; "
                 "files can no longer be accepted.")
 

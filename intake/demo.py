@@ -105,9 +105,12 @@ def _exchange(app, broker, drop, email, rows, broken, stranger, extra) -> None:
     _report(scan_once(app, drop))
     drain(broker)
 
-    _step("Cedar sends a corrected file; Dale resubmits with changes")
+    _step("Cedar sends a corrected file; Dale and the trust (for Acorn) resubmit with changes")
     changed = [list(r) for r in rows[dale]]
     changed[0][7] = "GDS"
+    checked = [list(r) for r in rows[acorn]]
+    checked[1][8] = "WTS"
+    _drop(drop, world.TRUST[2], "Acorn KS1 (checked by the trust).xlsx", ks1_workbook(checked))
     _drop(drop, email[cedar], "Cedar KS1 corrected.xlsx", ks1_workbook(rows[cedar]))
     _drop(drop, email[dale], "Dale KS1 final.xlsx", ks1_workbook(changed))
     _report(scan_once(app, drop))

@@ -6,17 +6,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from workers.validators.ks1 import HEADER as KS1_HEADER
 
 GENDER_WORDS = {"M": "Male", "F": "Female"}
 
 
-def safe_cell(value: Any) -> Any:
-    """Text is never written as a formula: a leading '=', '+', '-' or '@' is neutralised."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+def write_text_safely(sheet: Worksheet) -> None:
+    """Text copied from a submission is never a formula: cells openpyxl took for one become strings."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def ks1_workbook(rows: Iterable[Sequence[Any]]) -> bytes:
@@ -26,7 +28,8 @@ def ks1_workbook(rows: Iterable[Sequence[Any]]) -> bytes:
     sheet.title = "KS1 results"
     sheet.append(KS1_HEADER)
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append(list(row))
+    write_text_safely(sheet)
     for index, _ in enumerate(KS1_HEADER, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = 16
     for cell in sheet["F"][1:]:

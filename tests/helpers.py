@@ -1,6 +1,8 @@
 """Builders shared by tests: valid and broken KS1 workbooks for the demo world's schools."""
 from __future__ import annotations
 
+import time
+
 from intake import demo_world as world
 from reports.templates import ks1_workbook
 
@@ -19,3 +21,13 @@ def invalid_ks1(dfe: str) -> bytes:
     rows[1][11] = 130
     rows[2][3] = ""
     return ks1_workbook(rows)
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Poll until the real workers have done their part (they run in other threads or processes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the workers")

@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from config.settings import Settings
 from models import OutgoingEmail
+from models.audit import audit
 from models.base import utcnow
 from workers.app import App
 
@@ -82,4 +83,5 @@ def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = No
     with app.sessions.begin() as session:
         session.execute(update(OutgoingEmail).where(OutgoingEmail.id == outbox_id).values(
             status="sent", sent_at=utcnow(), attempts=OutgoingEmail.attempts + 1))
+        audit(session, "relay", "email", outbox_id, "sent", message_id=message["Message-ID"])
     return True

@@ -1,7 +1,6 @@
 """The same actors over a real RabbitMQ (publisher confirms) and PostgreSQL, with worker threads."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import dramatiq
@@ -9,21 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import ACORN, BEECH, CEDAR, DALE, ELM, TRUST_ADMIN, build_app, contact_of
-from helpers import invalid_ks1, valid_ks1
+from helpers import invalid_ks1, valid_ks1, wait_until
 from intake.receive import receive
 from models import OutgoingEmail, Upload, UploadStatus
 from models.base import utcnow
 
 pytestmark = pytest.mark.services
-
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the workers")
 
 
 def test_a_burst_from_five_schools_is_validated_superseded_and_answered_once_each(
@@ -54,7 +44,6 @@ def test_a_burst_from_five_schools_is_validated_superseded_and_answered_once_eac
         wait_until(settled)
     finally:
         worker.stop()
-        app.engine.dispose() if False else None
 
     with app.sessions() as session:
         uploads = {u.id: u for u in session.scalars(select(Upload))}

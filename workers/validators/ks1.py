@@ -85,7 +85,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
     upn_rows: dict[str, list[int]] = {}
 
     for index, raw in enumerate(rows[1:], start=2):
-        if is_blank_row(raw):
+        if is_blank_row(raw[:len(HEADER)]):  # a stray note beyond the last column is not a pupil
             continue
         cells: dict[str, Any] = dict(zip(HEADER, list(raw) + [""] * (len(HEADER) - len(raw))))
         text = {name: cell_text(value) for name, value in cells.items()}

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from config.codes import la_codes
 
 CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # I, O and S are never used
-UPN_SHAPE = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
-DFE_SHAPE = re.compile(r"^\d{7}$")
+UPN_SHAPE = re.compile(r"[A-Z]\d{11}[0-9A-Z]")
+DFE_SHAPE = re.compile(r"\d{7}")
 
 UPN_FORMAT_MESSAGE = ("UPN must start with a letter and then followed by 11 digit number "
                       "and end with either a letter or number.")
@@ -42,7 +42,7 @@ def upn_problem(upn: str) -> str | None:
     """None for a valid UPN, else the rule it breaks: 'upn-missing', 'upn-format' or 'upn-check-letter'."""
     if not upn:
         return "upn-missing"
-    if not UPN_SHAPE.match(upn) or (upn[12].isalpha() and upn[12] not in CHECK_LETTERS):
+    if not UPN_SHAPE.fullmatch(upn) or (upn[12].isalpha() and upn[12] not in CHECK_LETTERS):
         return "upn-format"
     if upn[0] != upn_check_letter(upn):
         return "upn-check-letter"
@@ -55,7 +55,7 @@ def is_valid_upn(upn: str) -> bool:
 
 def dfe_is_valid(dfe: str) -> bool:
     """Seven digits whose first three are a real local-authority code."""
-    return bool(DFE_SHAPE.match(dfe)) and int(dfe[:3]) in la_codes()
+    return bool(DFE_SHAPE.fullmatch(dfe)) and int(dfe[:3]) in la_codes()
 
 
 def parse_date(value: object) -> date | None:

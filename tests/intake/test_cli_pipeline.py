@@ -1,0 +1,76 @@
+"""The ers commands an operator runs, end to end on the embedded defaults."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ACORN, contact_of
+from helpers import invalid_ks1, valid_ks1
+from intake import demo_world as world
+from intake.cli import main
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+    (tmp_path / "collections.toml").write_text(world.collections_toml(datetime.now(timezone.utc)))
+    monkeypatch.setenv("ERS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ERS_COLLECTIONS", str(tmp_path / "collections.toml"))
+    monkeypatch.delenv("ERS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ERS_BROKER_URL", raising=False)
+    for name, text in (("gias.csv", world.gias_csv()), ("contacts.csv", world.contacts_csv()),
+                       ("roster.csv", world.roster_csv(world.rosters()))):
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def history_json(capsys, *args) -> list[dict]:
+    capsys.readouterr()
+    assert main(["history", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_an_operator_loads_the_world_submits_reads_the_history_and_deletes(env, capsys):
+    assert main(["init"]) == 0
+    assert main(["registry", "import", str(env / "gias.csv")]) == 0
+    assert main(["contacts", "import", str(env / "contacts.csv")]) == 0
+    assert main(["roster", "import", str(env / "roster.csv")]) == 0
+    assert "Pupils: 120 added" in capsys.readouterr().out
+
+    (env / "bad.xlsx").write_bytes(invalid_ks1(ACORN))
+    (env / "good.xlsx").write_bytes(valid_ks1(ACORN))
+    (env / "better.xlsx").write_bytes(valid_ks1(ACORN, change=1))
+    for name in ("bad.xlsx", "good.xlsx", "better.xlsx"):
+        assert main(["submit", str(env / name), "--as", contact_of(ACORN)]) == 0
+    assert "Successful, 24 pupils" in capsys.readouterr().out
+
+    rows = history_json(capsys, "--school", ACORN)
+    assert [(r["file"], r["status"], r["current"]) for r in rows] == [
+        ("better.xlsx", "Successful", True), ("good.xlsx", "Overwritten", False),
+        ("bad.xlsx", "Upload error", False)]
+    assert [r["file"] for r in history_json(capsys, "--school", ACORN, "--hide")] == ["better.xlsx"]
+
+    assert main(["delete", str(rows[0]["upload"]), "--as", "someone@else.example"]) == 1
+    assert main(["delete", str(rows[0]["upload"]), "--as", contact_of(ACORN)]) == 0
+    after = history_json(capsys, "--school", ACORN)
+    assert [(r["status"], r["current"]) for r in after] == [
+        ("Deleted", False), ("Successful", True), ("Upload error", False)]
+    eml = list((env / "var" / "outbox").glob("*.eml"))
+    assert len(eml) == 7  # 3 receipts, 3 results, 1 deletion notice
+
+
+def test_a_stranger_cannot_submit(env, capsys):
+    main(["registry", "import", str(env / "gias.csv")])
+    (env / "good.xlsx").write_bytes(valid_ks1(ACORN))
+    assert main(["submit", str(env / "good.xlsx"), "--as", "stranger@example.org"]) == 1
+    assert "not a registered contact" in capsys.readouterr().err
+
+
+def test_the_demo_runs_and_shows_every_status(tmp_path, capsys):
+    assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    for status in ("Successful", "Overwritten", "Upload error", "Deleted"):
+        assert status in out
+    assert "1 refused" in out
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) >= 14

@@ -1,0 +1,174 @@
+"""Identifier and cell rules shared by every format (workers/validators/rules.py).
+
+Sources: ../shared/DOMAIN.md sections 1 and 3; config/codes.toml.
+"""
+from datetime import date, datetime
+
+import pytest
+
+from workers.validators.rules import (
+    UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, is_valid_upn, parse_date, upn_check_letter,
+    upn_problem, whole_number,
+)
+
+DOMAIN_VALID_UPNS = ["R201100018042", "B801200005001", "M936200524001", "T20110001804V",
+                     "L30140002401K", "P207000016049"]
+
+
+# --- UPN ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("upn", DOMAIN_VALID_UPNS)
+def test_every_worked_example_upn_in_the_domain_notes_is_valid(upn):
+    assert upn_problem(upn) is None
+    assert is_valid_upn(upn)
+
+
+@pytest.mark.parametrize("upn", DOMAIN_VALID_UPNS)
+def test_the_check_letter_of_every_worked_example_is_its_first_character(upn):
+    assert upn_check_letter(upn) == upn[0]
+
+
+def test_the_vendor_help_page_upn_starting_q_fails_the_check_letter():
+    assert upn_problem("Q207000016049") == "upn-check-letter"
+    assert not is_valid_upn("Q207000016049")
+
+
+def test_changing_any_digit_of_a_valid_upn_breaks_its_check_letter():
+    upn = "B801200005001"
+    for position in range(1, 13):
+        digit = upn[position]
+        changed = upn[:position] + str((int(digit) + 1) % 10) + upn[position + 1:]
+        assert upn_problem(changed) == "upn-check-letter", changed
+
+
+def test_a_blank_upn_is_reported_as_missing():
+    assert upn_problem("") == "upn-missing"
+
+
+@pytest.mark.parametrize("upn", [
+    "R20110001804",     # 12 characters: too short
+    "R2011000180421",   # 14 characters: too long
+    "1201100018042",    # starts with a digit
+    "RR01100018042",    # a letter where a digit belongs
+    "R2011000180 2",    # a space inside
+    "R201100018042 ",   # trailing space (the validator strips cells; upn_problem does not)
+    "r201100018042",    # lower case: upn_problem expects the caller to upper-case
+    "R20110001804-",    # punctuation as the last character
+])
+def test_a_upn_of_the_wrong_shape_is_a_format_error(upn):
+    assert upn_problem(upn) == "upn-format"
+
+
+@pytest.mark.parametrize("letter", ["I", "O", "S"])
+def test_a_temporary_upn_ending_in_i_o_or_s_is_a_format_error(letter):
+    assert upn_problem("T20110001804" + letter) == "upn-format"
+
+
+def test_a_temporary_upn_counts_its_final_letter_by_its_index_in_the_check_letter_table():
+    # V is index 19 in ABCDEFGHJKLMNPQRTUVWXYZ; swapping it for W changes the check letter.
+    assert upn_problem("T20110001804V") is None
+    assert upn_problem("T20110001804W") == "upn-check-letter"
+
+
+def test_the_upn_format_message_is_the_seed_wording():
+    assert UPN_FORMAT_MESSAGE == ("UPN must start with a letter and then followed by 11 digit number "
+                                  "and end with either a letter or number.")
+
+
+def test_a_upn_followed_by_a_newline_is_not_valid():
+    assert upn_problem("R201100018042\n") == "upn-format"
+
+
+# --- DfE number --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dfe", [
+    "8012001",  # LA 801
+    "9992001",  # 999 is the test LA
+    "2012001", "2132001",  # 201-213
+    "3012001", "3202001", "3302001", "3942001",  # 301-320, 330-394
+    "4202001",  # 420
+    "6602001", "6812001", "7012001", "7082001",  # 660-681, 701-708
+    "8002001", "9382001",  # 800-938
+    "9402001", "9412001", "9422001", "9432001",  # Northamptonshire and Cumbria reorganisations
+])
+def test_a_seven_digit_dfe_number_with_a_configured_la_code_is_valid(dfe):
+    assert dfe_is_valid(dfe)
+
+
+@pytest.mark.parametrize("dfe", [
+    "1002001",  # LA 100 does not exist
+    "2002001", "2142001", "3212001", "3292001", "3952001", "4192001", "4212001",
+    "6592001", "6822001", "7002001", "7092001", "7992001", "9392001", "9442001", "9982001",
+    "0012001",
+])
+def test_a_dfe_number_whose_first_three_digits_are_not_an_la_code_is_invalid(dfe):
+    assert not dfe_is_valid(dfe)
+
+
+@pytest.mark.parametrize("dfe", ["801200", "80120011", "", "801 2001", "801200A", "8012001.0",
+                                 "ABCDEFG", "-801200"])
+def test_a_dfe_number_that_is_not_exactly_seven_digits_is_invalid(dfe):
+    assert not dfe_is_valid(dfe)
+
+
+def test_a_dfe_number_followed_by_a_newline_is_not_valid():
+    assert not dfe_is_valid("8012001\n")
+
+
+# --- cell_text ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, text", [
+    (None, ""),
+    ("", ""),
+    ("  EXS  ", "EXS"),
+    (8011234.0, "8011234"),
+    (8011234, "8011234"),
+    (100.5, "100.5"),
+    (True, "TRUE"),
+    (False, "FALSE"),
+    (date(2015, 4, 14), "14/04/2015"),
+    (datetime(2015, 4, 14), "14/04/2015"),
+    (datetime(2015, 4, 14, 9, 30), "2015-04-14T09:30:00"),
+])
+def test_a_cell_reads_as_the_text_a_person_typed(value, text):
+    assert cell_text(value) == text
+
+
+# --- parse_date --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    date(2015, 4, 14),
+    datetime(2015, 4, 14),
+    datetime(2015, 4, 14, 13, 5),
+    "14/04/2015",
+    " 14/04/2015 ",
+    "2015-04-14",
+    "14-04-2015",
+    "14.04.2015",
+])
+def test_a_date_is_read_from_an_excel_date_or_from_text_written_day_first(value):
+    assert parse_date(value) == date(2015, 4, 14)
+
+
+@pytest.mark.parametrize("value", ["31/02/2019", "29/02/2019", "32/01/2019", "14/13/2015", "04/14/2015x",
+                                   "", None, "abc", "14 April 2015", 42000])
+def test_an_impossible_or_unreadable_date_gives_none(value):
+    assert parse_date(value) is None
+
+
+def test_a_leap_day_in_a_leap_year_is_a_real_date():
+    assert parse_date("29/02/2016") == date(2016, 2, 29)
+
+
+# --- whole_number ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, number", [
+    (100, 100), (100.0, 100), ("100", 100), (" 100 ", 100), ("+100", 100), ("-5", -5), (0, 0),
+])
+def test_a_whole_number_is_read_from_an_int_a_whole_float_or_digits(value, number):
+    assert whole_number(value) == number
+
+
+@pytest.mark.parametrize("value", [100.5, "100.5", "abc", "", None, "1 00", True, False, "1e2"])
+def test_a_fraction_text_blank_or_boolean_is_not_a_whole_number(value):
+    assert whole_number(value) is None
