@@ -21,7 +21,7 @@ def test_a_burst_from_five_schools_is_validated_superseded_and_answered_once_eac
     app = build_app(tmp_path / "stack", database_url=pg_url, broker_url="amqp://configured")
     base = utcnow() - timedelta(minutes=30)
     plan = []  # (dfe, data, sender, minute)
-    for n, dfe in enumerate((ACORN, BEECH, CEDAR, DALE, ELM)):
+    for dfe in (ACORN, BEECH, CEDAR, DALE, ELM):
         plan += [(dfe, valid_ks1(dfe, change=1), contact_of(dfe), 1),
                  (dfe, valid_ks1(dfe, change=2), TRUST_ADMIN if dfe in (ACORN, BEECH, CEDAR)
                   else contact_of(dfe), 2),

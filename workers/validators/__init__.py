@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from workers.validators import ks1
-from workers.validators.result import ValidationContext, ValidationResult
+from workers.validators.result import ValidationResult
 
 Validator = Callable[..., ValidationResult]
 

@@ -151,7 +151,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
         records.append(PupilRecord(index, upn, text["Forename"], text["Surname"], gender, dob,
                                    nc_year, results))
 
-    for upn, where in upn_rows.items():
+    for where in upn_rows.values():
         if len(where) > 1:
             for row in where:
                 errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
