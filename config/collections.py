@@ -36,11 +36,16 @@ class Window:
 class Collection:
     key: str
     name: str
-    format: str
+    formats: tuple[str, ...]  # KS4 has two templates, each its own stream
     opens: datetime  # UTC
     final_close: datetime  # UTC
     windows: tuple[Window, ...]
     census_date: date | None = None
+    requires_confirmation: bool = False  # the KS4 seed's "confirm submission" step
+
+    def stream_for(self, fmt: str) -> str:
+        """Uploads compete for "current" only within a stream: one per format when there are several."""
+        return "main" if len(self.formats) == 1 else fmt
 
     def window_for(self, received_at: datetime, closed: frozenset[int] = frozenset()) -> Window | None:
         """The window a file received at this moment counts towards, or None if outside the service.
@@ -84,8 +89,10 @@ def parse_collections(text: str) -> dict[str, Collection]:
         if not windows:
             raise ValueError(f"collection {item.get('key')!r} has no windows")
         collection = Collection(
-            key=item["key"], name=item["name"], format=item["format"],
+            key=item["key"], name=item["name"],
+            formats=tuple(item["formats"]) if "formats" in item else (item["format"],),
             opens=london_to_utc(item["opens"]),
+            requires_confirmation=bool(item.get("requires_confirmation", False)),
             final_close=london_to_utc(item.get("final_close", windows[-1].closes)),
             windows=windows, census_date=item.get("census_date"))
         if collection.key in collections:
@@ -105,7 +112,7 @@ def collection_for_format(collections: dict[str, Collection], fmt: str,
     The one whose service period contains ``when``; otherwise the one that closed most recently
     (so a late file is told the service has closed), else the next to open.
     """
-    candidates = sorted((c for c in collections.values() if c.format == fmt), key=lambda c: c.opens)
+    candidates = sorted((c for c in collections.values() if fmt in c.formats), key=lambda c: c.opens)
     if not candidates:
         return None
     for collection in candidates:

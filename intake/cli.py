@@ -167,6 +167,23 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def cmd_confirm(args) -> int:
+    from workers.confirmation import CannotConfirm, confirm_upload
+    from workers.runner import embedded_workers, start_broker
+
+    app = _app(args)
+    broker = start_broker(app)
+    with embedded_workers(app, broker):
+        try:
+            upload = confirm_upload(app, args.upload, args.sender)
+        except CannotConfirm as exc:
+            print(f"Not confirmed: {exc}", file=sys.stderr)
+            return 1
+    from models import UploadStatus
+    print(f"Confirmed upload #{args.upload}: {UploadStatus(upload.status).label}.")
+    return 0
+
+
 def cmd_worker(args) -> int:
     from workers.broker import is_embedded
     from workers.recovery import requeue_stranded
@@ -262,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = command("delete", cmd_delete, "Delete an upload (only its uploader may).")
+    p.add_argument("upload", type=int)
+    p.add_argument("--as", dest="sender", required=True, metavar="EMAIL")
+
+    p = command("confirm", cmd_confirm, "Confirm a submission awaiting confirmation (collections "
+                "with terms to accept, e.g. KS4); only its uploader may.")
     p.add_argument("upload", type=int)
     p.add_argument("--as", dest="sender", required=True, metavar="EMAIL")
 

@@ -13,7 +13,7 @@ class CollectionRow(Base):
     __tablename__ = "collections"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    format: Mapped[str] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(200))  # comma-separated formats
     opens: Mapped[datetime] = mapped_column(UTCDateTime)
     final_close: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -36,7 +36,7 @@ def sync_collections(session, collections) -> None:
 
     for c in collections.values():
         row = session.get(CollectionRow, c.key) or CollectionRow(key=c.key)
-        row.name, row.format, row.opens, row.final_close = c.name, c.format, c.opens, c.final_close
+        row.name, row.format, row.opens, row.final_close = c.name, ",".join(c.formats), c.opens, c.final_close
         session.add(row)
         existing = {w.number: w for w in session.scalars(
             select(WindowRow).where(WindowRow.collection_key == c.key))}

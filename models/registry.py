@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -29,6 +29,8 @@ class School(Base):
     phase: Mapped[str | None] = mapped_column(String(40))
     trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"), index=True)
     trust: Mapped[Trust | None] = relationship(back_populates="schools")
+    # CTF parts the school imports (eyfs, phonics, mtc, ks1, ks2); None means all of them.
+    ctf_parts: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Contact(Base):

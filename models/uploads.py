@@ -13,6 +13,7 @@ from models.base import Base, UTCDateTime, utcnow
 
 class UploadStatus(StrEnum):
     PROCESSING = "processing"
+    AWAITING = "awaiting"          # valid, waiting for the uploader to confirm the terms
     SUCCESSFUL = "successful"      # the current upload of its (school, collection, window, stream)
     OVERWRITTEN = "overwritten"    # valid, but a later-received file replaced it
     ERROR = "error"                # "Upload error": invalid, unreadable or refused
@@ -21,7 +22,7 @@ class UploadStatus(StrEnum):
     @property
     def label(self) -> str:
         """The status as the seeds show it to users."""
-        return {"processing": "Processing", "successful": "Successful", "overwritten": "Overwritten",
+        return {"processing": "Processing", "awaiting": "Awaiting confirmation", "successful": "Successful", "overwritten": "Overwritten",
                 "error": "Upload error", "deleted": "Deleted"}[self.value]
 
 

@@ -70,10 +70,22 @@ def queue_receipt(session: Session, settings: Settings, upload: Upload) -> Outgo
 
 def queue_result(session: Session, settings: Settings, upload: Upload,
                  replaced: Upload | None = None, collection_name: str | None = None,
-                 reports_by: str | None = None) -> OutgoingEmail:
+                 reports_by: str | None = None, kind: str = "result") -> OutgoingEmail:
+    """The outcome of an upload; ``kind`` is "confirmed" for the answer to a confirmation."""
     school = _school_line(session, upload)
     cc = _copy_to(session, upload)
     warnings = [_line(w) for w in upload.warnings]
+    if upload.status == UploadStatus.AWAITING:
+        return _add(session, settings, upload, "result",
+                    f"Please confirm your submission: {upload.file_name}", [
+                        f"{upload.file_name} for {school} passed every check: {upload.pupil_count} "
+                        f"pupils for {collection_name}, window {upload.window_number}.",
+                        "Before it can be used, please read the terms and conditions of this "
+                        "service and confirm the submission. Until you confirm, we will not "
+                        "process your data or provide reports from it.",
+                        f"To confirm, reply with the subject CONFIRM {upload.id}, or ask the "
+                        f"operator to run: ers confirm {upload.id} --as {upload.uploaded_by}",
+                    ] + (["Please note:"] if warnings else []), warnings, cc)
     if upload.status in (UploadStatus.SUCCESSFUL, UploadStatus.OVERWRITTEN):
         paragraphs = [f"File uploaded successfully: {upload.file_name} for {school}.",
                       f"{upload.pupil_count} pupils were processed for {collection_name}, "
@@ -89,7 +101,7 @@ def queue_result(session: Session, settings: Settings, upload: Upload,
         paragraphs.append(FOOTER)
         if warnings:
             paragraphs.append("Please note:")
-        return _add(session, settings, upload, "result",
+        return _add(session, settings, upload, kind,
                     f"File uploaded successfully: {upload.file_name}", paragraphs, warnings, cc)
     if upload.reason:
         paragraphs = [f"File upload error: {upload.file_name} could not be used.", upload.reason]

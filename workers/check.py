@@ -45,10 +45,10 @@ def check_file(data: bytes, *, collections: dict[str, Collection], when: datetim
             return Checked(detected.format, None, None,
                            f"There is no collection '{collection_key}'. Known collections: "
                            f"{', '.join(sorted(collections)) or 'none'}.")
-        if collection.format != detected.format:
+        if detected.format not in collection.formats:
             return Checked(detected.format, collection, None,
                            f"This file is a {detected.format} file, but {collection.name} expects "
-                           f"a {collection.format} file.")
+                           f"{' or '.join(collection.formats)} files.")
     else:
         collection = collection_for_format(collections, detected.format, when)
     result = VALIDATORS[detected.format](detected.rows, context, today=when.date())

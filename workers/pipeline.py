@@ -95,6 +95,7 @@ def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked
         return answers.queue_result(session, app.settings, upload)
 
     result = checked.result
+    upload.stream = collection.stream_for(checked.format)
     upload.collection_key = collection.key
     upload.window_number = window.number
     upload.school_id = school.id if school else None
@@ -105,22 +106,35 @@ def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked
         audit(session, "worker", "upload", upload.id, "invalid", errors=len(result.errors))
         return answers.queue_result(session, app.settings, upload)
 
-    before = _current(session, upload)
     upload.pupil_count = len(result.pupils)
     session.add_all(PupilResult(upload_id=upload.id, row=p.row, upn=p.upn, forename=p.forename,
                                 surname=p.surname, gender=p.gender, dob=p.dob, nc_year=p.nc_year,
                                 results=p.results) for p in result.pupils)
+    reports_by = f"{in_london(window.reports_by):%A %d %B %Y}"
+    if collection.requires_confirmation:
+        upload.status = UploadStatus.AWAITING
+        audit(session, "worker", "upload", upload.id, "validated", status=upload.status,
+              pupils=upload.pupil_count, window=window.number)
+        return answers.queue_result(session, app.settings, upload, collection_name=collection.name,
+                                    reports_by=reports_by)
+    return make_current(app, session, upload, collection.name, reports_by, actor="worker")
+
+
+def make_current(app: App, session: Session, upload: Upload, collection_name: str,
+                 reports_by: str, actor: str, kind: str = "result"):
+    """Let a valid upload compete for current (latest received wins) and queue the result email."""
+    before = _current(session, upload)
     upload.status = UploadStatus.OVERWRITTEN  # settle_current decides which one is current
     session.flush()
-    winner = settle_current(session, school.id, collection.key, window.number, upload.stream)
-    audit(session, "worker", "upload", upload.id, "validated", status=upload.status,
-          pupils=upload.pupil_count, window=window.number)
+    winner = settle_current(session, upload.school_id, upload.collection_key, upload.window_number,
+                            upload.stream)
+    audit(session, actor, "upload", upload.id, "validated" if actor == "worker" else "confirmed",
+          status=upload.status, pupils=upload.pupil_count, window=upload.window_number)
     if before is not None and before.status == UploadStatus.OVERWRITTEN:
-        audit(session, "worker", "upload", before.id, "overwritten", by=winner.id)
-    return answers.queue_result(
-        session, app.settings, upload,
-        replaced=before if winner is upload else None, collection_name=collection.name,
-        reports_by=f"{in_london(window.reports_by):%A %d %B %Y}")
+        audit(session, actor, "upload", before.id, "overwritten", by=winner.id)
+    return answers.queue_result(session, app.settings, upload,
+                                replaced=before if winner is upload else None,
+                                collection_name=collection_name, reports_by=reports_by, kind=kind)
 
 
 def _current(session: Session, upload: Upload) -> Upload | None:

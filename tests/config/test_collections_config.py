@@ -76,7 +76,7 @@ def ks1():
 # --- parsing -----------------------------------------------------------------------------------
 
 def test_a_collection_is_parsed_with_its_key_name_format_census_date_and_numbered_windows(ks1):
-    assert (ks1.key, ks1.name, ks1.format) == ("ks1-2026", "KS1 results 2026", "ks1-template")
+    assert (ks1.key, ks1.name, ks1.formats) == ("ks1-2026", "KS1 results 2026", ("ks1-template",))
     assert ks1.census_date == date(2026, 5, 31)
     assert [w.number for w in ks1.windows] == [1, 2, 3]
 
@@ -142,7 +142,7 @@ def test_the_shipped_collections_file_parses_with_three_windows_per_collection()
     collections = load_collections(PACKAGE_DIR / "collections.toml")
     assert set(collections) == {"ks1-2026", "ks1-2027"}
     for collection in collections.values():
-        assert collection.format == "ks1-template"
+        assert collection.formats == ("ks1-template",)
         assert [w.number for w in collection.windows] == [1, 2, 3]
         assert collection.final_close == collection.windows[-1].closes
 
@@ -255,3 +255,16 @@ def test_a_file_arriving_when_every_remaining_window_was_closed_early_is_not_tol
     message = collection.refusal(now)
     assert "No submission window" in message and "closed on" not in message
     assert "closed on" in collection.refusal(collection.final_close + timedelta(seconds=1))
+
+
+def test_a_collection_with_two_templates_keeps_one_stream_per_format_and_one_template_a_single_stream():
+    from datetime import datetime, timezone
+    from config.collections import parse_collections
+    from intake.demo_world import collections_toml
+    text = collections_toml(datetime.now(timezone.utc), key="ks4-demo").replace(
+        'format = "ks1-template"', 'formats = ["ks4-gcse", "ks4-non-gcse"]')
+    ks4 = parse_collections(text)["ks4-demo"]
+    assert ks4.formats == ("ks4-gcse", "ks4-non-gcse")
+    assert (ks4.stream_for("ks4-gcse"), ks4.stream_for("ks4-non-gcse")) == ("ks4-gcse", "ks4-non-gcse")
+    single = parse_collections(collections_toml(datetime.now(timezone.utc)))["ks1-demo"]
+    assert single.stream_for("ks1-template") == "main"

@@ -10,7 +10,8 @@ from helpers import invalid_ks1, valid_ks1
 from intake.cli import build_parser, main
 
 COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["roster", "import"],
-            ["submit"], ["validate"], ["history"], ["delete"], ["worker"], ["intake", "folder"],
+            ["submit"], ["validate"], ["history"], ["delete"], ["confirm"], ["worker"],
+            ["intake", "folder"],
             ["demo"]]
 
 

@@ -54,4 +54,4 @@ def test_naming_a_collection_of_another_format_says_which_format_it_expects():
                          collection_key="ks2-demo")
     assert not checked.readable
     assert checked.reason == ("This file is a ks1-template file, but KS1 results (demo) expects "
-                              "a ks2-csv file.")
+                              "ks2-csv files.")
