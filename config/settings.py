@@ -20,7 +20,19 @@ DOCUMENTED = {
     "ERS_MAIL_FROM": ("address the service's answers come from", "results@ers.localhost"),
     "ERS_MAX_FILE_BYTES": ("largest file accepted", "20000000"),
     "ERS_MAX_ROWS": ("most rows read from one sheet", "20000"),
+    "ERS_MAX_UNZIPPED_BYTES": ("largest a workbook may be once unzipped", "200000000"),
+    "ERS_MAX_COMPRESSION_RATIO": ("highest unzipped:zipped ratio of a workbook (zip bombs)", "200"),
+    "ERS_MAX_SECONDS_PER_FILE": ("time allowed to check one file", "120"),
 }
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Checked before and while parsing, so no file can exhaust a worker's memory or time."""
+    max_rows: int = 20_000
+    max_unzipped_bytes: int = 200_000_000
+    max_compression_ratio: int = 200
+    max_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -31,7 +43,7 @@ class Settings:
     collections_file: Path = PACKAGE_DIR / "collections.toml"
     mail_from: str = "results@ers.localhost"
     max_file_bytes: int = 20_000_000
-    max_rows: int = 20_000
+    limits: Limits = Limits()
 
     @property
     def store_dir(self) -> Path:
@@ -52,7 +64,11 @@ class Settings:
             collections_file=Path(env.get("ERS_COLLECTIONS") or PACKAGE_DIR / "collections.toml"),
             mail_from=env.get("ERS_MAIL_FROM") or "results@ers.localhost",
             max_file_bytes=int(env.get("ERS_MAX_FILE_BYTES") or 20_000_000),
-            max_rows=int(env.get("ERS_MAX_ROWS") or 20_000),
+            limits=Limits(
+                max_rows=int(env.get("ERS_MAX_ROWS") or 20_000),
+                max_unzipped_bytes=int(env.get("ERS_MAX_UNZIPPED_BYTES") or 200_000_000),
+                max_compression_ratio=int(env.get("ERS_MAX_COMPRESSION_RATIO") or 200),
+                max_seconds=int(env.get("ERS_MAX_SECONDS_PER_FILE") or 120)),
         )
 
 

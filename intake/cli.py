@@ -82,7 +82,7 @@ def cmd_validate(args) -> int:
                           "bytes; please send only the results template.")
     elif data is not None:
         checked = check_file(data, collections=load_collections(settings.collections_file),
-                             when=datetime.now(timezone.utc), max_rows=settings.max_rows,
+                             when=datetime.now(timezone.utc), limits=settings.limits,
                              collection_key=args.collection)
     _print_validation(args, checked.as_json(), path)
     if not checked.readable:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dramatiq
+from dramatiq.middleware import TimeLimitExceeded
 
 from workers import broker as _broker  # noqa: F401  (installs the in-process broker first)
 from workers import mailer, pipeline
@@ -13,7 +14,13 @@ from workers.enqueue import enqueue_email
                 time_limit=300_000)
 def validate_upload(upload_id: int) -> None:
     app = current()
-    outbox_ids = pipeline.process_upload(app, upload_id)
+    try:
+        outbox_ids = pipeline.process_upload(app, upload_id)
+    except TimeLimitExceeded:
+        outbox_ids = pipeline.give_up(app, upload_id, (
+            f"Checking the file took longer than {app.settings.limits.max_seconds} seconds, so it "
+            "was stopped. Please check it is the results template with one school's pupils, and "
+            "send it again."))
     if outbox_ids:
         enqueue_email(app, outbox_ids=outbox_ids)
 

@@ -21,6 +21,9 @@ def make_broker(url: str) -> Broker:
         broker: Broker = RabbitmqBroker(url=url, confirm_delivery=True)
     else:
         broker = StubBroker(fail_fast_default=False)
+    # The dramatiq CLI emits this; we run workers ourselves, and without it the TimeLimit
+    # middleware never starts its watchdog, so no file would ever be stopped.
+    broker.emit_after("process_boot")
     return broker
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from config.collections import Collection, collection_for_format
+from config.settings import Limits
 from workers.detect import detect
 from workers.validators import VALIDATORS
 from workers.validators.result import UnreadableFile, ValidationContext, ValidationResult
@@ -32,11 +33,11 @@ class Checked:
                 "warnings": []}
 
 
-def check_file(data: bytes, *, collections: dict[str, Collection], when: datetime, max_rows: int,
+def check_file(data: bytes, *, collections: dict[str, Collection], when: datetime, limits: Limits,
                collection_key: str | None = None,
                context: ValidationContext | None = None) -> Checked:
     try:
-        detected = detect(data, max_rows)
+        detected = detect(data, limits)
     except UnreadableFile as exc:
         return Checked(None, None, None, str(exc))
     if collection_key is not None:

@@ -1,14 +1,13 @@
 """Detects a file's format from its content, never from its name."""
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from config.settings import Limits
 from workers.validators.result import UnreadableFile
 from workers.validators.rules import cell_text
-from workers.validators.workbook import first_sheet_rows
+from workers.validators.workbook import first_sheet_rows, inspect_xlsx
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -29,7 +28,7 @@ class Detected:
     rows: list[list[Any]]
 
 
-def detect(data: bytes, max_rows: int) -> Detected:
+def detect(data: bytes, limits: Limits) -> Detected:
     """What the file is, or UnreadableFile saying what to send instead."""
     if not data:
         raise UnreadableFile(f"The file is empty. {SEND_INSTEAD}")
@@ -37,20 +36,20 @@ def detect(data: bytes, max_rows: int) -> Detected:
         if data.startswith(signature):
             raise UnreadableFile(f"The file is {what}, not a results file. {SEND_INSTEAD}")
     if data.startswith(OLE2):
-        raise UnreadableFile(
-            "The file is an old-style Excel workbook (.xls) or is password-protected. "
-            "Please remove any password and save it as an Excel Workbook (.xlsx).")
-    if data.startswith(b"PK") and _is_xlsx(data):
-        return _workbook_format(first_sheet_rows(data, max_rows))
+        raise UnreadableFile(_ole2_message(data))
+    if data.startswith(b"PK"):
+        inspect_xlsx(data, limits)
+        return _workbook_format(first_sheet_rows(data, limits.max_rows))
     raise UnreadableFile(f"The file's format was not recognised. {SEND_INSTEAD}")
 
 
-def _is_xlsx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "xl/workbook.xml" in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
+def _ole2_message(data: bytes) -> str:
+    """Excel saves password-protected workbooks in an OLE2 container holding an EncryptedPackage."""
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return ("The workbook is password-protected, so it cannot be read. Please remove the "
+                "password (File > Info > Protect Workbook) and send it again.")
+    return ("The file is an old-style Excel 97-2003 workbook (.xls). Please open it in Excel, "
+            "choose Save As > Excel Workbook (.xlsx), and send that file.")
 
 
 def _workbook_format(rows: list[list[Any]]) -> Detected:

@@ -11,7 +11,9 @@ from workers.app import App
 def enqueue_validation(app: App, upload_id: int) -> None:
     from workers import actors
 
-    actors.validate_upload.send(upload_id)  # returns once the broker confirmed (RabbitMQ)
+    # Returns once the broker confirmed (RabbitMQ); the time limit bounds one file's checking.
+    actors.validate_upload.send_with_options(
+        args=(upload_id,), time_limit=app.settings.limits.max_seconds * 1000)
     with app.sessions.begin() as session:
         session.execute(update(Upload).where(Upload.id == upload_id, Upload.enqueued_at.is_(None))
                         .values(enqueued_at=utcnow()))

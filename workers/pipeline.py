@@ -30,7 +30,7 @@ def process_upload(app: App, upload_id: int) -> list[int]:
         permitted = permitted_schools(session, sender)
     data = store.read(path) if path else b""
     checked = check_file(data, collections=app.collections, when=received_at,
-                         max_rows=app.settings.max_rows,
+                         limits=app.settings.limits,
                          context=ValidationContext(may_submit_for=permitted.__contains__,
                                                    roster_for=lambda dfe: roster(app, dfe)))
     with app.sessions.begin() as session:
@@ -42,6 +42,17 @@ def process_upload(app: App, upload_id: int) -> list[int]:
             return []
         email = _record_outcome(app, session, upload, checked, school)
         return [email.id]
+
+
+def give_up(app: App, upload_id: int, reason: str) -> list[int]:
+    """Record an upload that could not be checked (e.g. over its time limit) as an Upload error."""
+    with app.sessions.begin() as session:
+        upload = session.get(Upload, upload_id, with_for_update=True)
+        if upload is None or upload.status != UploadStatus.PROCESSING:
+            return []
+        upload.status, upload.reason, upload.validated_at = UploadStatus.ERROR, reason, utcnow()
+        audit(session, "worker", "upload", upload.id, "gave up", reason=reason)
+        return [answers.queue_result(session, app.settings, upload).id]
 
 
 def _school_of(session: Session, checked: Checked) -> School | None:

@@ -159,3 +159,23 @@ def test_an_unreadable_file_is_answered_with_what_to_send_instead(app, stub_brok
     drain(stub_broker)
     assert upload(app, upload_id).status == UploadStatus.ERROR
     assert "Excel workbook (.xlsx)" in outbox_messages(app)[-1].get_body(("plain",)).get_content()
+
+
+def test_a_file_that_takes_longer_than_the_time_limit_is_stopped_and_answered(app, stub_broker, stub_worker, monkeypatch):
+    import time
+    from dataclasses import replace
+    from config.settings import Limits
+    from workers import pipeline as pipeline_module
+    app.settings = replace(app.settings, limits=Limits(max_seconds=1))
+
+    def slow_check(*args, **kwargs):
+        while True:  # a parser stuck in Python code
+            time.sleep(0.05)
+    monkeypatch.setattr(pipeline_module, "check_file", slow_check)
+    started = time.monotonic()
+    upload_id = send(app, ACORN, valid_ks1(ACORN))
+    drain(stub_broker)
+    assert time.monotonic() - started < 8
+    stopped = upload(app, upload_id)
+    assert stopped.status == UploadStatus.ERROR and "longer than 1 seconds" in stopped.reason
+    assert "longer than 1 seconds" in outbox_messages(app)[-1].get_body(("plain",)).get_content()

@@ -4,10 +4,14 @@ from datetime import date, datetime, timezone
 from config.collections import parse_collections
 from intake.demo_world import collections_toml, make_upn
 from reports.templates import ks1_workbook
+from config.settings import Limits
 from workers.check import check_file
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
 COLLECTIONS = parse_collections(collections_toml(NOW))
+
+
+LIMITS = Limits(max_rows=1000)
 
 
 def a_file(dob=date(2018, 10, 1)) -> bytes:
@@ -16,7 +20,7 @@ def a_file(dob=date(2018, 10, 1)) -> bytes:
 
 
 def test_a_valid_ks1_file_is_placed_in_the_open_collection_and_validated():
-    checked = check_file(a_file(), collections=COLLECTIONS, when=NOW, max_rows=1000)
+    checked = check_file(a_file(), collections=COLLECTIONS, when=NOW, limits=LIMITS)
     assert checked.readable and checked.reason is None
     assert checked.format == "ks1-template"
     assert checked.collection.key == "ks1-demo"
@@ -25,12 +29,12 @@ def test_a_valid_ks1_file_is_placed_in_the_open_collection_and_validated():
 
 
 def test_the_date_of_birth_is_judged_against_the_day_the_file_was_received():
-    checked = check_file(a_file(dob=date(2026, 7, 2)), collections=COLLECTIONS, when=NOW, max_rows=1000)
+    checked = check_file(a_file(dob=date(2026, 7, 2)), collections=COLLECTIONS, when=NOW, limits=LIMITS)
     assert [e.rule for e in checked.result.errors] == ["dob"]
 
 
 def test_an_unreadable_file_is_invalid_with_its_reason_as_the_only_error():
-    checked = check_file(b"%PDF-1.4", collections=COLLECTIONS, when=NOW, max_rows=1000)
+    checked = check_file(b"%PDF-1.4", collections=COLLECTIONS, when=NOW, limits=LIMITS)
     assert not checked.readable
     body = checked.as_json()
     assert set(body) == {"format", "collection", "school", "status", "pupils", "reason", "errors",
@@ -41,7 +45,7 @@ def test_an_unreadable_file_is_invalid_with_its_reason_as_the_only_error():
 
 
 def test_naming_an_unknown_collection_lists_the_known_ones():
-    checked = check_file(a_file(), collections=COLLECTIONS, when=NOW, max_rows=1000,
+    checked = check_file(a_file(), collections=COLLECTIONS, when=NOW, limits=LIMITS,
                          collection_key="ks1-1999")
     assert not checked.readable
     assert checked.reason == "There is no collection 'ks1-1999'. Known collections: ks1-demo."
@@ -50,7 +54,7 @@ def test_naming_an_unknown_collection_lists_the_known_ones():
 def test_naming_a_collection_of_another_format_says_which_format_it_expects():
     collections = parse_collections(collections_toml(NOW, key="ks2-demo").replace(
         'format = "ks1-template"', 'format = "ks2-csv"'))
-    checked = check_file(a_file(), collections=collections, when=NOW, max_rows=1000,
+    checked = check_file(a_file(), collections=collections, when=NOW, limits=LIMITS,
                          collection_key="ks2-demo")
     assert not checked.readable
     assert checked.reason == ("This file is a ks1-template file, but KS1 results (demo) expects "
