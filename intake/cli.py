@@ -83,7 +83,7 @@ def cmd_validate(args) -> int:
     elif data is not None:
         checked = check_file(data, collections=load_collections(settings.collections_file),
                              when=datetime.now(timezone.utc), limits=settings.limits,
-                             collection_key=args.collection)
+                             collection_key=args.collection, file_name=path.name)
     _print_validation(args, checked.as_json(), path)
     if not checked.readable:
         return 2

@@ -85,6 +85,22 @@ def results_rows(pupils: list[RosterPupil], seed: int = 7) -> list[list[object]]
     return rows
 
 
+DEMO_COLLECTIONS = [  # key, name, format line, extra lines
+    ("ks2-demo", "KS2 early results (demo)", 'format = "ks2-csv"', ""),
+    ("ks4-demo", "KS4 results (demo)", 'formats = ["ks4-gcse", "ks4-non-gcse"]',
+     "requires_confirmation = true\n"),
+    ("ctf-demo", "CTF assessment import (demo)", 'format = "ctf-xml"', ""),
+]
+
+
+def all_collections_toml(now: datetime) -> str:
+    """The KS1 demo collection and one for every other service, all open now."""
+    return collections_toml(now) + "".join(
+        "\n" + collections_toml(now, key).replace('name = "KS1 results (demo)"', f'name = "{name}"')
+        .replace('format = "ks1-template"', fmt + "\n" + extra.rstrip())
+        for key, name, fmt, extra in DEMO_COLLECTIONS)
+
+
 def collections_toml(now: datetime, key: str = "ks1-demo") -> str:
     """A KS1 collection whose first window is open now, so the demo and tests never go stale."""
     local = now.astimezone(LONDON).replace(tzinfo=None, microsecond=0)

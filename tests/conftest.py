@@ -36,7 +36,7 @@ def service_url(name: str) -> str:
 def build_app(data_dir: Path, database_url: str | None = None, broker_url: str = "") -> App:
     data_dir.mkdir(parents=True, exist_ok=True)
     collections = data_dir / "collections.toml"
-    collections.write_text(world.collections_toml(datetime.now(timezone.utc)))
+    collections.write_text(world.all_collections_toml(datetime.now(timezone.utc)))
     app = install(App(Settings(data_dir=data_dir, broker_url=broker_url,
                                database_url=database_url or f"sqlite:///{data_dir / 'ers.db'}",
                                collections_file=collections)))

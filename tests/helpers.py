@@ -1,4 +1,4 @@
-"""Builders shared by tests: valid and broken KS1 workbooks for the demo world's schools."""
+"""Builders shared by tests: valid and broken files of every format for the demo world's schools."""
 from __future__ import annotations
 
 import time
@@ -31,3 +31,57 @@ def wait_until(condition, timeout: float = 60.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("timed out waiting for the workers")
+
+
+def roster_of(dfe: str) -> list[world.RosterPupil]:
+    return [p for p in world.rosters() if p.dfe == dfe]
+
+
+def valid_ks2(dfe: str, change: int = 0) -> bytes:
+    """The portal's KS2 CSV for the school's roster (CRLF, as downloaded)."""
+    from workers.validators import ks2
+    keys = ["upn", "forename", "surname", "dob", "read_score", "mat_score", "gps_score",
+            "ta_writing", "ta_science"]
+    lines = [",".join(ks2.display_name(k) for k in keys)]
+    for n, p in enumerate(roster_of(dfe)):
+        score = 95 + (n * 7 + change) % 20
+        lines.append(f"{p.upn},{p.forename},{p.surname},{p.dob:%d/%m/%Y},{score},{score + 1},"
+                     f"{score - 1},EXS,EXS")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def valid_ks4(dfe: str, kind: str, change: int = 0) -> bytes:
+    """A filled GCSE or non-GCSE template: the first subjects graded, the rest not entered."""
+    from reports.ks4_templates import ks4_workbook
+    from workers.validators import ks4
+    subjects = ks4.qualifications(kind)
+    rows = []
+    for n, p in enumerate(roster_of(dfe)):
+        grades = []
+        for q in subjects:
+            grade_set = ks4.grade_set(q["grades"])
+            usable = [g for g in grade_set["grades"] if g != "U"]
+            grades.append(usable[(n + change) % len(usable)] if len(grades) < 6 else "")
+        rows.append(["Demo school", dfe, 4, 11, p.upn, p.forename, p.surname,
+                     "Male" if p.gender == "M" else "Female", p.dob, 100 + n % 10, 101 + n % 9,
+                     *grades])
+    return ks4_workbook(kind, rows)
+
+
+def valid_ctf(dfe: str, mtc_scores: int = 0) -> bytes:
+    """A v25 CTF from the school's MIS with each pupil's MTC score (the confirmed codes)."""
+    pupils = "".join(
+        f"<Pupil><UPN>{p.upn}</UPN><Surname>{p.surname}</Surname><Forename>{p.forename}</Forename>"
+        f"<DOB>{p.dob:%Y-%m-%d}</DOB><Sex>{p.gender}</Sex><StageAssessments><KeyStage>"
+        "<Stage>KS2</Stage><StageAssessment><Locale>ENG</Locale><Year>2026</Year>"
+        "<Subject>MAT</Subject><Method>TT</Method><Component>MTC</Component>"
+        f"<ResultStatus>R</ResultStatus><ResultQualifier>MT</ResultQualifier>"
+        f"<Result>{(n + mtc_scores) % 26}</Result></StageAssessment></KeyStage></StageAssessments>"
+        "</Pupil>" for n, p in enumerate(roster_of(dfe)))
+    school = f"<LEA>{dfe[:3]}</LEA><Estab>{dfe[3:]}</Estab>"
+    return (f'<?xml version="1.0" encoding="UTF-8"?><CTfile><Header>'
+            "<DocumentName>Common Transfer File</DocumentName><CTFversion>25.0</CTFversion>"
+            "<DateTime>2026-06-30T10:15:00</DateTime><DocumentQualifier>partial</DocumentQualifier>"
+            f"<SupplierID>Test MIS</SupplierID><SourceSchool>{school}</SourceSchool>"
+            f"<DestSchool>{school}</DestSchool></Header><CTFpupilData>{pupils}</CTFpupilData>"
+            "</CTfile>").encode("utf-8")

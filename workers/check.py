@@ -34,7 +34,7 @@ class Checked:
 
 
 def check_file(data: bytes, *, collections: dict[str, Collection], when: datetime, limits: Limits,
-               collection_key: str | None = None,
+               collection_key: str | None = None, file_name: str | None = None,
                context: ValidationContext | None = None) -> Checked:
     try:
         detected = detect(data, limits)
@@ -52,5 +52,8 @@ def check_file(data: bytes, *, collections: dict[str, Collection], when: datetim
                            f"{' or '.join(collection.formats)} files.")
     else:
         collection = collection_for_format(collections, detected.format, when)
-    result = VALIDATORS[detected.format](detected.rows, context, today=when.date())
+    try:
+        result = VALIDATORS[detected.format](detected.rows, context, when.date(), file_name)
+    except UnreadableFile as exc:  # e.g. a CTF that is not well-formed XML
+        return Checked(detected.format, collection, None, str(exc))
     return Checked(detected.format, collection, result)

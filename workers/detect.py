@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.settings import Limits
+from workers.validators import ctf, ks2, ks4
 from workers.validators.result import UnreadableFile
 from workers.validators.rules import cell_text
 from workers.validators.workbook import first_sheet_rows, inspect_xlsx
@@ -18,14 +19,16 @@ SIGNATURES = {
     b"GIF8": "an image",
 }
 
-SEND_INSTEAD = "Please send the results template as an Excel workbook (.xlsx)."
+SEND_INSTEAD = ("Please send the results template as an Excel workbook (.xlsx), the KS2 CSV file "
+                "as downloaded from the portal, or a Common Transfer File (.xml).")
 
 
 @dataclass
 class Detected:
-    """The format key (e.g. ``ks1-template``) and the rows already read, so nothing is read twice."""
+    """The format key (e.g. ``ks1-template``) and what was already read (rows, or the bytes of
+    an XML file), so nothing is read twice."""
     format: str
-    rows: list[list[Any]]
+    rows: Any
 
 
 def detect(data: bytes, limits: Limits) -> Detected:
@@ -40,7 +43,17 @@ def detect(data: bytes, limits: Limits) -> Detected:
     if data.startswith(b"PK"):
         inspect_xlsx(data, limits)
         return _workbook_format(first_sheet_rows(data, limits.max_rows))
-    raise UnreadableFile(f"The file's format was not recognised. {SEND_INSTEAD}")
+    if ctf.looks_like(data):
+        return Detected(ctf.FORMAT, data)
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile(f"The file's format was not recognised. {SEND_INSTEAD}")
+    rows = ks2.read_csv(data, limits.max_rows)
+    if ks2.looks_like(rows):
+        return Detected(ks2.FORMAT, rows)
+    raise UnreadableFile(
+        "The file's format was not recognised: it is text, but its first row is not the header of "
+        "the KS2 'All subjects with TA' download. Please send the KS2 file exactly as downloaded "
+        f"from the portal, without editing it. {SEND_INSTEAD}")
 
 
 def _ole2_message(data: bytes) -> str:
@@ -56,6 +69,9 @@ def _workbook_format(rows: list[list[Any]]) -> Detected:
     header = " ".join(cell_text(c) for c in (rows[0] if rows else []))
     if "KS1" in header and ("Teacher Assessment" in header or "Scaled Score" in header):
         return Detected("ks1-template", rows)
+    kind = ks4.kind_of(rows[0]) if rows else None
+    if kind is not None:
+        return Detected(kind, rows)
     raise UnreadableFile(
         "This workbook is not a results template we recognise: its first row should be the "
         "template's header (School DFE, UPN, Forename, ...). Please use the template the service "

@@ -27,12 +27,14 @@ def process_upload(app: App, upload_id: int) -> list[int]:
         if upload is None or upload.status != UploadStatus.PROCESSING:
             return []
         sender, received_at, path = upload.uploaded_by, upload.received_at, upload.stored_path
+        file_name = upload.file_name
         permitted = permitted_schools(session, sender)
     data = store.read(path) if path else b""
     checked = check_file(data, collections=app.collections, when=received_at,
-                         limits=app.settings.limits,
+                         limits=app.settings.limits, file_name=file_name,
                          context=ValidationContext(may_submit_for=permitted.__contains__,
-                                                   roster_for=lambda dfe: roster(app, dfe)))
+                                                   roster_for=lambda dfe: roster(app, dfe),
+                                                   ctf_parts_for=lambda dfe: ctf_parts(app, dfe)))
     with app.sessions.begin() as session:
         school = _school_of(session, checked)
         if school is not None:
@@ -77,6 +79,13 @@ def roster(app: App, dfe: str) -> set[str] | None:
         upns = set(session.scalars(select(Pupil.upn).join(School, School.id == Pupil.school_id)
                                    .where(School.dfe == dfe)))
     return upns or None
+
+
+def ctf_parts(app: App, dfe: str) -> frozenset[str] | None:
+    """The CTF parts the school chose to import; None means all of them."""
+    with app.sessions() as session:
+        parts = session.scalar(select(School.ctf_parts).where(School.dfe == dfe))
+    return frozenset(parts) if parts else None
 
 
 def closed_windows(session: Session, collection_key: str) -> frozenset[int]:

@@ -138,13 +138,16 @@ def test_several_collections_are_keyed_by_their_key():
     assert list(parse_collections(KS1_2026 + KS1_2027 + KS2_2026)) == ["ks1-2026", "ks1-2027", "ks2-2026"]
 
 
-def test_the_shipped_collections_file_parses_with_three_windows_per_collection():
+def test_the_shipped_collections_file_has_every_service_with_windows_ending_at_the_final_close():
+    from workers.validators import VALIDATORS
     collections = load_collections(PACKAGE_DIR / "collections.toml")
-    assert set(collections) == {"ks1-2026", "ks1-2027"}
+    assert set(collections) == {"ks1-2026", "ks1-2027", "ks2-2027", "ks4-2027", "ctf-2027"}
     for collection in collections.values():
-        assert collection.formats == ("ks1-template",)
-        assert [w.number for w in collection.windows] == [1, 2, 3]
+        assert set(collection.formats) <= set(VALIDATORS)
         assert collection.final_close == collection.windows[-1].closes
+    assert [w.number for w in collections["ks1-2026"].windows] == [1, 2, 3]
+    assert collections["ks4-2027"].requires_confirmation
+    assert collections["ks4-2027"].formats == ("ks4-gcse", "ks4-non-gcse")
 
 
 def test_the_demo_collection_has_window_1_open_now():

@@ -25,10 +25,12 @@ class ValidationContext:
     """What a validator may know about the world; all None for a dry run with no database.
 
     ``may_submit_for(dfe)`` says whether the sender may submit for that school;
-    ``roster_for(dfe)`` gives the UPNs on the school's template, or None when no roster is held.
+    ``roster_for(dfe)`` gives the UPNs on the school's template, or None when no roster is held;
+    ``ctf_parts_for(dfe)`` the CTF parts the school imports (None: all of them).
     """
     may_submit_for: Callable[[str], bool] | None = None
     roster_for: Callable[[str], set[str] | None] | None = None
+    ctf_parts_for: Callable[[str], frozenset[str] | None] | None = None
 
 
 @dataclass
