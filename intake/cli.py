@@ -108,21 +108,25 @@ def _print_validation(args, result: dict, path: Path) -> None:
 
 
 def cmd_submit(args) -> int:
-    from intake.receive import NotAContact, receive
+    from intake.receive import NotAContact, receive, receive_files
     from workers.runner import embedded_workers, start_broker
 
     app = _app(args)
-    path = Path(args.file)
+    paths = [Path(f) for f in args.files]
     broker = start_broker(app)
     with embedded_workers(app, broker):
         try:
-            receipt = receive(app, path.read_bytes(), file_name=path.name, sender=args.sender,
-                              channel="cli")
+            if len(paths) == 1:
+                receipt = receive(app, paths[0].read_bytes(), file_name=paths[0].name,
+                                  sender=args.sender, channel="cli")
+            else:
+                receipt = receive_files(app, [(p.name, p.read_bytes()) for p in paths],
+                                        sender=args.sender, channel="cli")
         except NotAContact as exc:
             print(f"Refused: {exc}", file=sys.stderr)
             return 1
     note = " (already received: nothing new was done)" if receipt.duplicate else ""
-    print(f"Received {path.name} as upload #{receipt.upload_ids[0]}{note}.")
+    print(f"Received {len(receipt.upload_ids)} file(s) as submission {receipt.submission_id}{note}.")
     _show_uploads(app, receipt.upload_ids)
     return 0
 
@@ -132,8 +136,9 @@ def _show_uploads(app, upload_ids: list[int]) -> None:
 
     with app.sessions() as session:
         rows = [r for r in history(session) if r.upload in upload_ids]
-    for row in rows:
-        print(f"  #{row.upload}: {row.status}" + (f", {row.pupils} pupils" if row.pupils else ""))
+    for row in sorted(rows, key=lambda r: r.upload):
+        print(f"  #{row.upload} {row.file} ({row.school or 'school not identified'}): {row.status}"
+              + (f", {row.pupils} pupils" if row.pupils else ""))
 
 
 def cmd_history(args) -> int:
@@ -261,8 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
         command("import", func, f"Import {what}.", gsub).add_argument("file", help="CSV file")
 
-    p = command("submit", cmd_submit, "Submit a file as a contact would (channel 'cli').")
-    p.add_argument("file")
+    p = command("submit", cmd_submit, "Submit files as a contact would (channel 'cli'); several "
+                "files, or a zip of them, are one bulk submission with an upload per file.")
+    p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--as", dest="sender", required=True, metavar="EMAIL", help="the contact sending it")
 
     p = command("validate", cmd_validate, "Check a file without a database (dry run). Exit 0 valid, "

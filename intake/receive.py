@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake import store
+from intake.archive import members
 from models import Contact, Submission, Upload, UploadStatus
 from models.audit import audit
 from models.base import utcnow
@@ -34,9 +35,25 @@ class Receipt:
 
 def receive(app: App, data: bytes, *, file_name: str, sender: str, channel: str,
             source_ref: str | None = None, received_at: datetime | None = None) -> Receipt:
+    """One item that arrived. A zip of several schools' files becomes one upload per file."""
+    files = None if len(data) > app.settings.max_file_bytes else members(data, app.settings.limits)
+    return receive_files(app, files or [(file_name, data)], sender=sender, channel=channel,
+                         source_ref=source_ref, received_at=received_at,
+                         raw=(file_name, data) if files else None)
+
+
+def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, channel: str,
+                  source_ref: str | None = None, received_at: datetime | None = None,
+                  raw: tuple[str, bytes] | None = None) -> Receipt:
+    """Several files in one submission (a trust's bulk upload): one upload per file.
+
+    ``raw`` is the item they came in (an archive, later an email message), stored as well.
+    """
     sender = sender.strip().lower()
     received_at = received_at or utcnow()
-    digest = store.content_hash(data)
+    digest = store.content_hash(raw[1]) if raw else (
+        store.content_hash(files[0][1]) if len(files) == 1
+        else store.content_hash("".join(store.content_hash(d) for _, d in files).encode()))
     with app.sessions.begin() as session:
         earlier = _earlier_submission(session, channel, source_ref, sender, digest)
         if earlier is not None:
@@ -44,8 +61,8 @@ def receive(app: App, data: bytes, *, file_name: str, sender: str, channel: str,
         else:
             if not _is_contact(session, sender):
                 raise NotAContact(f"{sender} is not a registered contact of any school or trust.")
-            receipt = _record(app, session, data, digest, file_name=file_name, sender=sender,
-                              channel=channel, source_ref=source_ref, received_at=received_at)
+            receipt = _record(app, session, files, raw, digest, sender=sender, channel=channel,
+                              source_ref=source_ref, received_at=received_at)
     # Committed: now hand the work to the broker. A duplicate whose enqueue was lost is re-sent.
     _enqueue_pending(app, receipt)
     return receipt
@@ -71,30 +88,46 @@ def _is_contact(session: Session, sender: str) -> bool:
     return session.scalar(select(Contact.id).where(Contact.email == sender).limit(1)) is not None
 
 
-def _record(app: App, session: Session, data: bytes, digest: str, *, file_name: str, sender: str,
-            channel: str, source_ref: str | None, received_at: datetime) -> Receipt:
-    too_large = len(data) > app.settings.max_file_bytes
-    stored_path = None if too_large else str(store.put(app.settings.store_dir, data)[1])
+def _record(app: App, session: Session, files: list[tuple[str, bytes]],
+            raw: tuple[str, bytes] | None, digest: str, *, sender: str, channel: str,
+            source_ref: str | None, received_at: datetime) -> Receipt:
+    submission_name, submission_bytes = raw or files[0]
     submission = Submission(channel=channel, sender=sender, received_at=received_at,
-                            source_ref=source_ref, file_name=file_name, content_hash=digest,
-                            size=len(data), stored_path=stored_path)
-    upload = Upload(submission=submission, file_name=file_name, content_hash=digest,
-                    stored_path=stored_path, size=len(data), uploaded_by=sender,
-                    received_at=received_at, status=UploadStatus.PROCESSING, errors=[], warnings=[])
-    if too_large:
-        upload.status = UploadStatus.ERROR
-        upload.validated_at = received_at
-        upload.reason = (f"The file is {len(data) / 1e6:.1f} MB; the largest file accepted is "
-                         f"{app.settings.max_file_bytes / 1e6:.1f} MB. Please send only the "
-                         "results template.")
-    session.add_all([submission, upload])
+                            source_ref=source_ref, file_name=submission_name, content_hash=digest,
+                            size=len(submission_bytes), stored_path=None)
+    if raw:
+        submission.stored_path = str(store.put(app.settings.store_dir, raw[1])[1])
+    uploads, refused = [], []
+    for name, data in files:
+        too_large = len(data) > app.settings.max_file_bytes
+        stored_path = None if too_large else str(store.put(app.settings.store_dir, data)[1])
+        upload = Upload(submission=submission, file_name=name, content_hash=store.content_hash(data),
+                        stored_path=stored_path, size=len(data), uploaded_by=sender,
+                        received_at=received_at, status=UploadStatus.PROCESSING, errors=[],
+                        warnings=[])
+        if too_large:
+            upload.status, upload.validated_at = UploadStatus.ERROR, received_at
+            upload.reason = (f"The file is {len(data) / 1e6:.1f} MB; the largest file accepted is "
+                             f"{app.settings.max_file_bytes / 1e6:.1f} MB. Please send only the "
+                             "results template.")
+            refused.append(upload)
+        uploads.append(upload)
+    if submission.stored_path is None and len(files) == 1:
+        submission.stored_path = uploads[0].stored_path
+    session.add(submission)
+    session.add_all(uploads)
     session.flush()
-    audit(session, sender, "upload", upload.id, "received", channel=channel, file_name=file_name,
-          size=len(data), content_hash=digest)
-    answers.queue_receipt(session, app.settings, upload)
-    if too_large:
-        answers.queue_result(session, app.settings, upload)
-    return Receipt(submission.id, [upload.id], duplicate=False)
+    for upload in uploads:
+        audit(session, sender, "upload", upload.id, "received", channel=channel,
+              file_name=upload.file_name, size=upload.size, content_hash=upload.content_hash,
+              submission=submission.id)
+    answers.queue_receipt(session, app.settings, uploads)
+    if refused and len(uploads) == 1:
+        answers.queue_result(session, app.settings, refused[0])
+    elif refused and not any(u.status == UploadStatus.PROCESSING for u in uploads):
+        submission.answered_at = received_at
+        answers.queue_bulk_result(session, app.settings, submission)
+    return Receipt(submission.id, [u.id for u in uploads], duplicate=False)
 
 
 def _enqueue_pending(app: App, receipt: Receipt) -> None:

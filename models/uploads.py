@@ -40,6 +40,7 @@ class Submission(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     stored_path: Mapped[str | None] = mapped_column(String(500))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # bulk: combined answer queued
     uploads: Mapped[list["Upload"]] = relationship(back_populates="submission")
 
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from html import escape
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from config.collections import in_london
 from config.settings import Settings
-from models import Contact, OutgoingEmail, School, Upload, UploadStatus
+from models import Contact, OutgoingEmail, School, Submission, Upload, UploadStatus
 from workers.validators.findings import Finding
 
 FOOTER = ("The last successful file received in a window is the one used for your reports; "
           "a new file replaces the whole previous submission, so it must include every pupil.")
 
 
-def message_id(settings: Settings, kind: str, upload_id: int) -> str:
+def message_id(settings: Settings, kind: str, upload_id: int | str) -> str:
     """Deterministic, so a relay that sends twice sends the same message (receivers deduplicate)."""
     domain = settings.mail_from.rsplit("@", 1)[-1]
     return f"<ers.{kind}.{upload_id}@{domain}>"
@@ -41,39 +41,85 @@ def _copy_to(session: Session, upload: Upload) -> list[str]:
 
 
 def _add(session: Session, settings: Settings, upload: Upload, kind: str, subject: str,
-         paragraphs: list[str], lines: list[str], cc: list[str] | None = None) -> OutgoingEmail:
+         paragraphs: list[str], lines: list[str], cc: list[str] | None = None,
+         to: list[str] | None = None, key: str | None = None,
+         message_key: str | None = None) -> OutgoingEmail:
     text = "\n\n".join(paragraphs)
     if lines:
         text += "\n\n" + "\n".join(f"- {line}" for line in lines)
-    text += f"\n\nUpload reference: #{upload.id}\n"
+    reference = key or f"#{upload.id}"
+    text += f"\n\nUpload reference: {reference}\n"
     html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     if lines:
         html += "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
-    html += f"<p>Upload reference: #{upload.id}</p>"
-    email = OutgoingEmail(kind=kind, upload_id=upload.id, to_addrs=[upload.uploaded_by],
+    html += f"<p>Upload reference: {escape(reference)}</p>"
+    email = OutgoingEmail(kind=kind, upload_id=upload.id, to_addrs=to or [upload.uploaded_by],
                           cc_addrs=cc or [], subject=subject, text_body=text,
                           html_body=f"<html><body>{html}</body></html>", attachments=[],
-                          message_id=message_id(settings, kind, upload.id))
+                          message_id=message_id(settings, kind, message_key or upload.id))
     session.add(email)
     session.flush()
     return email
 
 
-def queue_receipt(session: Session, settings: Settings, upload: Upload) -> OutgoingEmail:
-    received = in_london(upload.received_at)
-    return _add(session, settings, upload, "receipt", f"Received: {upload.file_name}", [
-        f"We received {upload.file_name} ({upload.size:,} bytes) from {upload.uploaded_by} "
-        f"on {received:%d/%m/%Y at %H:%M:%S}.",
-        "It is being checked now; you will get the result in a separate message.",
-    ], [])
+def queue_receipt(session: Session, settings: Settings, uploads: list[Upload]) -> OutgoingEmail:
+    first = uploads[0]
+    received = f"{in_london(first.received_at):%d/%m/%Y at %H:%M:%S}"
+    if len(uploads) == 1:
+        return _add(session, settings, first, "receipt", f"Received: {first.file_name}", [
+            f"We received {first.file_name} ({first.size:,} bytes) from {first.uploaded_by} "
+            f"on {received}.",
+            "It is being checked now; you will get the result in a separate message.",
+        ], [])
+    return _add(session, settings, first, "receipt", f"Received {len(uploads)} files", [
+        f"We received {len(uploads)} files from {first.uploaded_by} on {received}:",
+    ], [f"#{u.id} {u.file_name} ({u.size:,} bytes)" for u in uploads] + [
+        "Each file is being checked now; you will get one answer with a line per school, and "
+        "each school's contacts get their own school's result."],
+        key=", ".join(f"#{u.id}" for u in uploads))
+
+
+def _in_bulk(session: Session, upload: Upload) -> bool:
+    return session.scalar(select(func.count()).select_from(Upload).where(
+        Upload.submission_id == upload.submission_id)) > 1
+
+
+def queue_bulk_result(session: Session, settings: Settings, submission: Submission) -> OutgoingEmail:
+    """One answer to the trust administrator with a line per school, once every file is done."""
+    uploads = sorted(submission.uploads, key=lambda u: u.id)
+    lines = []
+    for upload in uploads:
+        status = UploadStatus(upload.status).label
+        detail = (f"{upload.pupil_count} pupils" if upload.status in (
+            UploadStatus.SUCCESSFUL, UploadStatus.OVERWRITTEN, UploadStatus.AWAITING)
+            else upload.reason or "; ".join(_line(e) for e in upload.errors[:3])
+            + (f"; and {len(upload.errors) - 3} more" if len(upload.errors) > 3 else ""))
+        if upload.status == UploadStatus.AWAITING:
+            detail += f"; to use it, confirm it: reply CONFIRM {upload.id}"
+        lines.append(f"{_school_line(session, upload)}: {upload.file_name} (#{upload.id}): "
+                     f"{status}. {detail}")
+    good = sum(u.status in (UploadStatus.SUCCESSFUL, UploadStatus.AWAITING) for u in uploads)
+    return _add(session, settings, uploads[0], "bulk", f"Results of your {len(uploads)} files: "
+                f"{good} accepted, {len(uploads) - good} need attention",
+                [f"Each of the {len(uploads)} files you sent has been checked:"], lines + [FOOTER],
+                key=", ".join(f"#{u.id}" for u in uploads), message_key=f"s{submission.id}")
 
 
 def queue_result(session: Session, settings: Settings, upload: Upload,
                  replaced: Upload | None = None, collection_name: str | None = None,
-                 reports_by: str | None = None, kind: str = "result") -> OutgoingEmail:
-    """The outcome of an upload; ``kind`` is "confirmed" for the answer to a confirmation."""
+                 reports_by: str | None = None, kind: str = "result") -> OutgoingEmail | None:
+    """The outcome of an upload; ``kind`` is "confirmed" for the answer to a confirmation.
+
+    In a bulk submission the uploader gets one combined answer instead, so this one goes to the
+    school's own contacts (None when it has none).
+    """
     school = _school_line(session, upload)
     cc = _copy_to(session, upload)
+    to = None
+    if kind == "result" and _in_bulk(session, upload):
+        if not cc:
+            return None
+        to, cc = cc, []
     warnings = [_line(w) for w in upload.warnings]
     if upload.status == UploadStatus.AWAITING:
         return _add(session, settings, upload, "result",
@@ -85,7 +131,7 @@ def queue_result(session: Session, settings: Settings, upload: Upload,
                         "process your data or provide reports from it.",
                         f"To confirm, reply with the subject CONFIRM {upload.id}, or ask the "
                         f"operator to run: ers confirm {upload.id} --as {upload.uploaded_by}",
-                    ] + (["Please note:"] if warnings else []), warnings, cc)
+                    ] + (["Please note:"] if warnings else []), warnings, cc, to=to)
     if upload.status in (UploadStatus.SUCCESSFUL, UploadStatus.OVERWRITTEN):
         paragraphs = [f"File uploaded successfully: {upload.file_name} for {school}.",
                       f"{upload.pupil_count} pupils were processed for {collection_name}, "
@@ -102,7 +148,7 @@ def queue_result(session: Session, settings: Settings, upload: Upload,
         if warnings:
             paragraphs.append("Please note:")
         return _add(session, settings, upload, kind,
-                    f"File uploaded successfully: {upload.file_name}", paragraphs, warnings, cc)
+                    f"File uploaded successfully: {upload.file_name}", paragraphs, warnings, cc, to=to)
     if upload.reason:
         paragraphs = [f"File upload error: {upload.file_name} could not be used.", upload.reason]
         lines: list[str] = []
@@ -115,7 +161,7 @@ def queue_result(session: Session, settings: Settings, upload: Upload,
         if warnings:
             lines += [f"Warning: {w}" for w in warnings]
     return _add(session, settings, upload, "result", f"File upload error: {upload.file_name}",
-                paragraphs, lines, cc)
+                paragraphs, lines, cc, to=to)
 
 
 def queue_deleted(session: Session, settings: Settings, upload: Upload,

@@ -5,12 +5,13 @@ has left Processing, and the final write re-checks that under the lock.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.collections import in_london
 from intake import store
-from models import Contact, Pupil, PupilResult, School, Upload, UploadStatus, WindowRow
+from models import (Contact, Pupil, PupilResult, School, Submission, Upload, UploadStatus,
+                    WindowRow)
 from models.audit import audit
 from models.base import utcnow
 from workers import answers
@@ -43,7 +44,29 @@ def process_upload(app: App, upload_id: int) -> list[int]:
         if upload is None or upload.status != UploadStatus.PROCESSING:
             return []
         email = _record_outcome(app, session, upload, checked, school)
-        return [email.id]
+        submission_id = upload.submission_id
+    return ([email.id] if email else []) + answer_bulk_if_complete(app, submission_id)
+
+
+def answer_bulk_if_complete(app: App, submission_id: int) -> list[int]:
+    """Queue a bulk submission's one combined answer once none of its files is still processing.
+
+    Run after the caller's own outcome is committed, in a transaction of its own holding no
+    other locks: the conditional update lets exactly one of several finishing siblings win,
+    and the last to commit always sees every sibling done.
+    """
+    with app.sessions.begin() as session:
+        processing = select(Upload.id).where(Upload.submission_id == submission_id,
+                                             Upload.status == UploadStatus.PROCESSING).exists()
+        siblings = select(func.count()).select_from(Upload).where(
+            Upload.submission_id == submission_id).scalar_subquery()
+        claimed = session.execute(update(Submission).where(
+            Submission.id == submission_id, Submission.answered_at.is_(None), ~processing,
+            siblings > 1).values(answered_at=utcnow()))
+        if claimed.rowcount != 1:
+            return []
+        submission = session.get(Submission, submission_id)
+        return [answers.queue_bulk_result(session, app.settings, submission).id]
 
 
 def give_up(app: App, upload_id: int, reason: str) -> list[int]:
@@ -54,7 +77,9 @@ def give_up(app: App, upload_id: int, reason: str) -> list[int]:
             return []
         upload.status, upload.reason, upload.validated_at = UploadStatus.ERROR, reason, utcnow()
         audit(session, "worker", "upload", upload.id, "gave up", reason=reason)
-        return [answers.queue_result(session, app.settings, upload).id]
+        email = answers.queue_result(session, app.settings, upload)
+        submission_id = upload.submission_id
+    return ([email.id] if email else []) + answer_bulk_if_complete(app, submission_id)
 
 
 def _school_of(session: Session, checked: Checked) -> School | None:

@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import OutgoingEmail, Upload, UploadStatus
+from models import OutgoingEmail, Submission, Upload, UploadStatus
 from models.base import utcnow
 from workers.app import App
 from workers.enqueue import enqueue_email, enqueue_validation
+from workers.pipeline import answer_bulk_if_complete
 
 
 def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta = timedelta(0)) -> int:
@@ -29,7 +30,11 @@ def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta 
         upload_ids = list(session.scalars(query))
         email_ids = list(session.scalars(select(OutgoingEmail.id).where(
             OutgoingEmail.status == "pending", OutgoingEmail.created_at <= cutoff)))
+        unanswered = list(session.scalars(select(Submission.id).where(
+            Submission.answered_at.is_(None), Submission.received_at <= cutoff)))
     for upload_id in upload_ids:
         enqueue_validation(app, upload_id)
+    for submission_id in unanswered:  # a worker died between its outcome and the bulk answer
+        email_ids += answer_bulk_if_complete(app, submission_id)
     enqueue_email(app, outbox_ids=email_ids)
     return len(upload_ids) + len(email_ids)

@@ -5,7 +5,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Text, select, update
 from sqlalchemy.exc import IntegrityError
 
 from conftest import ACORN, DALE, build_app, contact_of
@@ -81,3 +81,32 @@ def test_the_database_itself_refuses_two_current_uploads_for_one_window(pg_app):
         with pg_app.sessions.begin() as session:
             session.execute(update(Upload).where(Upload.id == first)
                             .values(status=UploadStatus.SUCCESSFUL))
+
+
+def test_the_files_of_a_bulk_upload_finishing_together_send_exactly_one_combined_answer(pg_app):
+    from conftest import BEECH, CEDAR, ELM, TRUST_ADMIN
+    from intake.receive import receive_files
+    from models import OutgoingEmail
+    files = [(f"{dfe}.xlsx", valid_ks1(dfe, change=n)) for n, dfe in enumerate((ACORN, BEECH, CEDAR))]
+    files += [("dale.xlsx", valid_ks1(DALE)), ("elm.xlsx", valid_ks1(ELM))]  # not the trust's
+    ids = receive_files(pg_app, files, sender=TRUST_ADMIN, channel="cli").upload_ids
+    start = threading.Barrier(len(ids))
+    failures: list[BaseException] = []
+
+    def work(upload_id):
+        start.wait()
+        try:
+            pipeline.process_upload(pg_app, upload_id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
+    with pg_app.sessions() as session:
+        kinds = session.scalars(select(OutgoingEmail.kind).where(
+            OutgoingEmail.to_addrs.cast(Text).contains(TRUST_ADMIN))).all()
+    assert sorted(kinds) == ["bulk", "receipt"]
