@@ -189,6 +189,40 @@ def cmd_confirm(args) -> int:
     return 0
 
 
+def cmd_template(args) -> int:
+    from reports.templates import template_for
+    from workers.roster import template_pupils
+
+    app = _app(args)
+    collection = app.collections.get(args.collection)
+    if collection is None:
+        print(f"There is no collection '{args.collection}'. Known: {', '.join(sorted(app.collections))}.",
+              file=sys.stderr)
+        return 2
+    fmt = args.format or collection.formats[0]
+    if fmt not in collection.formats:
+        print(f"{collection.name} has the templates {', '.join(collection.formats)}, not {fmt}.",
+              file=sys.stderr)
+        return 2
+    school_name, pupils = None, []
+    if args.school:
+        with app.sessions() as session:
+            found = template_pupils(session, args.school, fmt, collection.census_date)
+        if found is None:
+            print(f"School {args.school} is not in the registry.", file=sys.stderr)
+            return 2
+        school_name, pupils = found
+    try:
+        data = template_for(fmt, args.school, school_name, pupils)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    Path(args.output).write_bytes(data)
+    print(f"Wrote {args.output}: {collection.name}, {fmt}, "
+          + (f"{len(pupils)} pupils of {school_name}." if args.school else "blank template."))
+    return 0
+
+
 def cmd_worker(args) -> int:
     from workers.broker import is_embedded
     from workers.recovery import requeue_stranded
@@ -292,6 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
                 "with terms to accept, e.g. KS4); only its uploader may.")
     p.add_argument("upload", type=int)
     p.add_argument("--as", dest="sender", required=True, metavar="EMAIL")
+
+    p = command("template", cmd_template, "Write a collection's Excel template, pre-filled with a "
+                "school's pupils (Year 2 for KS1, Year 11 for KS4) or blank.")
+    p.add_argument("--collection", required=True, metavar="KEY")
+    p.add_argument("--school", metavar="DFE", help="pre-fill with this school's roster")
+    p.add_argument("--format", metavar="FORMAT", help="which template, when the collection has "
+                   "several (e.g. ks4-gcse, ks4-non-gcse)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
 
     p = command("worker", cmd_worker, "Run the validation and outbox actors.")
     p.add_argument("--threads", type=int, default=4)

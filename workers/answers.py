@@ -160,8 +160,32 @@ def queue_result(session: Session, settings: Settings, upload: Upload,
         lines = [_line(e) for e in upload.errors]
         if warnings:
             lines += [f"Warning: {w}" for w in warnings]
-    return _add(session, settings, upload, "result", f"File upload error: {upload.file_name}",
-                paragraphs, lines, cc, to=to)
+    email = _add(session, settings, upload, "result", f"File upload error: {upload.file_name}",
+                 paragraphs, lines, cc, to=to)
+    if not upload.reason:
+        email.attachments = _errors_attachment(settings, upload)
+        if email.attachments:
+            email.text_body = email.text_body.replace(
+                "Row numbers are", "The attached workbook marks every cell to correct. Row numbers are")
+    return email
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _errors_attachment(settings: Settings, upload: Upload) -> list[dict]:
+    """The school's workbook with each invalid cell marked (or, for CSV and CTF, a list of errors),
+    stored under its hash like every other file so the relay can attach it later."""
+    from intake import store
+    from reports.error_workbook import answer_attachment
+
+    data = store.read(upload.stored_path) if upload.stored_path else None
+    made = answer_attachment(upload.file_name, upload.format, data, upload.errors, upload.warnings)
+    if made is None:
+        return []
+    name, content = made
+    return [{"name": name, "path": str(store.put(settings.store_dir, content)[1]),
+             "content_type": XLSX}]
 
 
 def queue_deleted(session: Session, settings: Settings, upload: Upload,

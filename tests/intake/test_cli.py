@@ -6,12 +6,12 @@ import json
 import pytest
 
 from conftest import ACORN
-from helpers import invalid_ks1, valid_ks1
+from helpers import invalid_ks1, valid_ctf, valid_ks1, valid_ks2, valid_ks4
 from intake.cli import build_parser, main
 
 COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["roster", "import"],
             ["submit"], ["validate"], ["history"], ["delete"], ["confirm"], ["worker"],
-            ["intake", "folder"],
+            ["template"], ["intake", "folder"],
             ["demo"]]
 
 
@@ -61,3 +61,18 @@ def test_validate_json_exits_2_for_a_missing_file(tmp_path, capsys):
 def test_validate_rejects_a_collection_of_another_format(tmp_path, capsys):
     code, result = run_validate(tmp_path, capsys, valid_ks1(ACORN), "--collection", "nope")
     assert code == 2 and "no collection 'nope'" in result["reason"]
+
+
+@pytest.mark.parametrize("name, build, fmt", [
+    (f"{ACORN}_KS2.csv", lambda: valid_ks2(ACORN), "ks2-csv"),
+    ("gcse.xlsx", lambda: valid_ks4(ACORN, "ks4-gcse"), "ks4-gcse"),
+    ("other.xlsx", lambda: valid_ks4(ACORN, "ks4-non-gcse"), "ks4-non-gcse"),
+    ("mis-export.xml", lambda: valid_ctf(ACORN), "ctf-xml"),
+], ids=["ks2", "ks4-gcse", "ks4-non-gcse", "ctf"])
+def test_validate_json_keeps_one_contract_for_every_format(tmp_path, capsys, name, build, fmt):
+    path = tmp_path / name
+    path.write_bytes(build())
+    assert main(["validate", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"format", "collection", "school", "status", "pupils", "errors", "warnings"}
+    assert (result["format"], result["school"], result["status"], result["pupils"]) == (fmt, ACORN, "valid", 24)

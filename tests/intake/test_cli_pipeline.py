@@ -14,7 +14,7 @@ from intake.cli import main
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     from datetime import datetime, timezone
-    (tmp_path / "collections.toml").write_text(world.collections_toml(datetime.now(timezone.utc)))
+    (tmp_path / "collections.toml").write_text(world.all_collections_toml(datetime.now(timezone.utc)))
     monkeypatch.setenv("ERS_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("ERS_COLLECTIONS", str(tmp_path / "collections.toml"))
     monkeypatch.delenv("ERS_DATABASE_URL", raising=False)
@@ -74,3 +74,35 @@ def test_the_demo_runs_and_shows_every_status(tmp_path, capsys):
         assert status in out
     assert "1 refused" in out
     assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) >= 14
+
+
+def test_a_prefilled_template_lists_the_schools_year_2_pupils_and_validates_once_filled(env, capsys):
+    import openpyxl
+    from workers.validators import ks1
+    from workers.validators.workbook import first_sheet_rows
+    for name in ("gias.csv", "contacts.csv", "roster.csv"):
+        kind = {"gias.csv": "registry", "contacts.csv": "contacts", "roster.csv": "roster"}[name]
+        assert main([kind, "import", str(env / name)]) == 0
+    out = env / "template.xlsx"
+    assert main(["template", "--collection", "ks1-demo", "--school", ACORN, "-o", str(out)]) == 0
+    assert "24 pupils of Acorn Primary School" in capsys.readouterr().out
+    workbook = openpyxl.load_workbook(out)
+    sheet = workbook.worksheets[0]
+    for row in range(2, 26):
+        for column, value in zip("HIJKL", ["EXS", "WTS", "GDS", "EXS", 101]):
+            sheet[f"{column}{row}"] = value
+    workbook.save(out)
+    result = ks1.validate(first_sheet_rows(out.read_bytes(), 1000))
+    assert result.valid and len(result.pupils) == 24
+
+
+def test_template_explains_collections_without_a_template_and_unknown_schools(env, capsys):
+    main(["init"])
+    assert main(["template", "--collection", "ks2-demo", "-o", str(env / "x.xlsx")]) == 2
+    assert "DfE portal" in capsys.readouterr().err
+    assert main(["template", "--collection", "ks1-demo", "--school", "8019999",
+                 "-o", str(env / "x.xlsx")]) == 2
+    assert "not in the registry" in capsys.readouterr().err
+    assert main(["template", "--collection", "ks4-demo", "--format", "ks4-non-gcse",
+                 "-o", str(env / "blank.xlsx")]) == 0
+    assert "blank template" in capsys.readouterr().out

@@ -179,3 +179,32 @@ def test_a_file_that_takes_longer_than_the_time_limit_is_stopped_and_answered(ap
     stopped = upload(app, upload_id)
     assert stopped.status == UploadStatus.ERROR and "longer than 1 seconds" in stopped.reason
     assert "longer than 1 seconds" in outbox_messages(app)[-1].get_body(("plain",)).get_content()
+
+
+def test_an_invalid_workbook_is_answered_with_the_schools_own_workbook_marked_up(app, stub_broker, stub_worker):
+    import io
+    import openpyxl
+    send(app, CEDAR, invalid_ks1(CEDAR))
+    drain(stub_broker)
+    answer = outbox_messages(app)[-1]
+    attachments = list(answer.iter_attachments())
+    assert [a.get_filename() for a in attachments] == [f"{CEDAR} - errors.xlsx"]
+    workbook = openpyxl.load_workbook(io.BytesIO(attachments[0].get_content()))
+    sheet = workbook.worksheets[0]
+    assert sheet["L3"].comment is not None and "85 to 115" in sheet["L3"].comment.text
+    assert sheet["A3"].comment is None
+    assert "Errors" in workbook.sheetnames
+    assert "attached workbook marks every cell" in answer.get_body(("plain",)).get_content()
+
+
+def test_an_invalid_ks2_csv_is_answered_with_a_workbook_listing_its_errors(app, stub_broker, stub_worker):
+    import io
+    import openpyxl
+    from helpers import valid_ks2
+    bad = valid_ks2(ACORN).replace(b",EXS,EXS\r\n", b",XYZ,EXS\r\n", 1)
+    receive(app, bad, file_name=f"{ACORN}_KS2.csv", sender=contact_of(ACORN), channel="cli")
+    drain(stub_broker)
+    attachment = next(outbox_messages(app)[-1].iter_attachments())
+    sheet = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))["Errors"]
+    assert any("XYZ" in str(c.value) or "Writing" in str(c.value) for row in sheet.iter_rows()
+               for c in row)
