@@ -223,6 +223,30 @@ def cmd_template(args) -> int:
     return 0
 
 
+def cmd_ctf_parts(args) -> int:
+    from sqlalchemy import select
+
+    from models import School
+    from workers.validators.ctf import PARTS
+
+    app = _app(args)
+    with app.sessions.begin() as session:
+        school = session.scalar(select(School).where(School.dfe == args.school))
+        if school is None:
+            print(f"School {args.school} is not in the registry.", file=sys.stderr)
+            return 2
+        if args.set is not None:
+            chosen = {p.strip().lower() for p in args.set.split(",") if p.strip()}
+            if not chosen or chosen - set(PARTS) - {"all"}:
+                print(f"Choose parts from {', '.join(PARTS)}, or 'all' (got '{args.set}').",
+                      file=sys.stderr)
+                return 2
+            school.ctf_parts = None if "all" in chosen else [p for p in PARTS if p in chosen]
+        parts = school.ctf_parts or list(PARTS)
+    print(f"{args.school} imports these CTF parts: {', '.join(parts)}.")
+    return 0
+
+
 def cmd_worker(args) -> int:
     from workers.broker import is_embedded
     from workers.recovery import requeue_stranded
@@ -334,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", metavar="FORMAT", help="which template, when the collection has "
                    "several (e.g. ks4-gcse, ks4-non-gcse)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+
+    p = command("ctf-parts", cmd_ctf_parts, "Show or choose which parts of a CTF a school imports "
+                "(eyfs, phonics, mtc, ks1, ks2; default all).")
+    p.add_argument("school", metavar="DFE")
+    p.add_argument("--set", metavar="PARTS", help="comma-separated parts, or 'all'")
 
     p = command("worker", cmd_worker, "Run the validation and outbox actors.")
     p.add_argument("--threads", type=int, default=4)

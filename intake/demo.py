@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from config.settings import Settings
@@ -43,7 +43,7 @@ def _step(text: str) -> None:
 def run_demo(directory: Path) -> int:
     directory = directory.resolve()
     _fresh(directory)
-    (directory / "collections.toml").write_text(world.collections_toml(datetime.now(timezone.utc)))
+    (directory / "collections.toml").write_text(world.all_collections_toml(datetime.now(timezone.utc)))
     app = install(App(Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'ers.db'}",
                                collections_file=directory / "collections.toml")))
     from intake.cli import prepare_database
@@ -123,6 +123,45 @@ def _exchange(app, broker, drop, email, rows, broken, stranger, extra) -> None:
     current = delete_upload(app, latest.upload, email[dale])
     print(f"Deleted #{latest.upload}; #{current.id if current else '-'} is current.")
     drain(broker)
+
+    _step("The trust sends one zip of its three schools' KS2 CSVs (as downloaded from the portal)")
+    ks2_files = {f"{dfe}_KS2_all_subjects.csv": world.ks2_csv(
+        [p for p in world.rosters() if p.dfe == dfe]) for dfe in (acorn, beech, cedar)}
+    ks2_files[f"{cedar}_KS2_all_subjects.csv"] = ks2_files[f"{cedar}_KS2_all_subjects.csv"].replace(
+        b",EXS,EXS\r\n", b",EXS,GDS\r\n", 1)  # science has no GDS: one error for Cedar
+    _drop(drop, world.TRUST[2], "KS2 results - all schools.zip", _zip(ks2_files))
+    _report(scan_once(app, drop))
+    drain(broker)
+
+    _step("Dale sends its KS4 GCSE template and confirms the terms")
+    from reports.ks4_templates import ks4_template
+    from workers.confirmation import confirm_upload
+    import openpyxl, io  # noqa: E401
+    book = openpyxl.load_workbook(io.BytesIO(ks4_template("ks4-gcse", dale, "Dale", [
+        world.RosterPupil(dale, world.make_upn(dale, 21, n), "Year11", f"Pupil{n}", "F",
+                          date(2010, 3, n), 11) for n in range(1, 6)])))
+    for row in range(2, 7):  # English Language, Mathematics, Combined Science
+        for column, grade in (("L", "5"), ("N", "6")):
+            book.worksheets[0][f"{column}{row}"] = grade
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _drop(drop, email[dale], "Dale GCSE results.xlsx", buffer.getvalue())
+    report = scan_once(app, drop)
+    drain(broker)
+    for upload_id in report.received:
+        confirm_upload(app, upload_id, email[dale])
+        print(f"Confirmed #{upload_id}.")
+    drain(broker)
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def _report(report) -> None:

@@ -111,3 +111,16 @@ def collections_toml(now: datetime, key: str = "ks1-demo") -> str:
     return (f'[[collection]]\nkey = "{key}"\nname = "KS1 results (demo)"\nformat = "ks1-template"\n'
             f"opens = {fmt(local - timedelta(days=7))}\nfinal_close = {fmt(local + timedelta(days=21))}\n"
             + windows)
+
+
+def ks2_csv(pupils: list[RosterPupil], change: int = 0) -> bytes:
+    """The portal's KS2 "All subjects with TA" CSV for these pupils (CRLF, as downloaded)."""
+    from workers.validators import ks2
+    keys = ["upn", "forename", "surname", "dob", "read_score", "mat_score", "gps_score",
+            "ta_writing", "ta_science"]
+    lines = [",".join(ks2.display_name(k) for k in keys)]
+    for n, p in enumerate(pupils):
+        score = 95 + (n * 7 + change) % 20
+        lines.append(f"{p.upn},{p.forename},{p.surname},{p.dob:%d/%m/%Y},{score},{score + 1},"
+                     f"{score - 1},EXS,EXS")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")

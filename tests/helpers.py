@@ -38,16 +38,7 @@ def roster_of(dfe: str) -> list[world.RosterPupil]:
 
 
 def valid_ks2(dfe: str, change: int = 0) -> bytes:
-    """The portal's KS2 CSV for the school's roster (CRLF, as downloaded)."""
-    from workers.validators import ks2
-    keys = ["upn", "forename", "surname", "dob", "read_score", "mat_score", "gps_score",
-            "ta_writing", "ta_science"]
-    lines = [",".join(ks2.display_name(k) for k in keys)]
-    for n, p in enumerate(roster_of(dfe)):
-        score = 95 + (n * 7 + change) % 20
-        lines.append(f"{p.upn},{p.forename},{p.surname},{p.dob:%d/%m/%Y},{score},{score + 1},"
-                     f"{score - 1},EXS,EXS")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return world.ks2_csv(roster_of(dfe), change)
 
 
 def valid_ks4(dfe: str, kind: str, change: int = 0) -> bytes:

@@ -11,7 +11,7 @@ from intake.cli import build_parser, main
 
 COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["roster", "import"],
             ["submit"], ["validate"], ["history"], ["delete"], ["confirm"], ["worker"],
-            ["template"], ["intake", "folder"],
+            ["template"], ["ctf-parts"], ["intake", "folder"],
             ["demo"]]
 
 

@@ -106,3 +106,15 @@ def test_template_explains_collections_without_a_template_and_unknown_schools(en
     assert main(["template", "--collection", "ks4-demo", "--format", "ks4-non-gcse",
                  "-o", str(env / "blank.xlsx")]) == 0
     assert "blank template" in capsys.readouterr().out
+
+
+def test_a_school_chooses_which_ctf_parts_it_imports(env, capsys):
+    assert main(["registry", "import", str(env / "gias.csv")]) == 0
+    assert main(["ctf-parts", ACORN]) == 0
+    assert "eyfs, phonics, mtc, ks1, ks2" in capsys.readouterr().out
+    assert main(["ctf-parts", ACORN, "--set", "MTC, phonics"]) == 0
+    assert "imports these CTF parts: phonics, mtc." in capsys.readouterr().out
+    assert main(["ctf-parts", ACORN, "--set", "spelling"]) == 2
+    assert "Choose parts from" in capsys.readouterr().err
+    assert main(["ctf-parts", ACORN, "--set", "all"]) == 0
+    assert "eyfs, phonics, mtc, ks1, ks2" in capsys.readouterr().out
