@@ -25,6 +25,7 @@ from lxml import etree
 
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
+from workers.validators.pupil import against_roster
 from workers.validators.result import (
     PupilRecord, UnreadableFile, ValidationContext, ValidationResult,
 )
@@ -212,7 +213,10 @@ def validate(data: bytes, context: ValidationContext | None = None, today: date 
             for row in where:
                 errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
                            "must appear once.", "Pupil/UPN", row)
-    _against_roster(records, school, context, warnings)
+    # A CTF may be partial, so roster pupils missing from it are not warned about.
+    against_roster([r for r in records if upn_problem(r.upn) is None], school, context, warnings,
+                   keep_unknown=True, rule="pupil-not-on-roster", column="Pupil/UPN",
+                   message="Pupil is not on the school's roster; their results are imported anyway.")
     return ValidationResult(FORMAT, school, [] if errors else records, errors.grouped(),
                             warnings.grouped())
 
@@ -416,15 +420,3 @@ def _store(results: dict[str, dict[str, Any]], row: CodeRow, year: int, value: s
     entry[measure] = stored
     if stored in overriding and row.code_measure != row.measure:
         entry.pop(row.measure, None)
-
-
-def _against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
-                    warnings: Findings) -> None:
-    """Pupils not on the school's roster are warned about and still processed."""
-    roster = context.roster_for(school) if context.roster_for and school else None
-    if roster is None:
-        return
-    for record in records:
-        if upn_problem(record.upn) is None and record.upn not in roster:
-            warnings.add("pupil-not-on-roster", "Pupil is not on the school's roster; their "
-                         "results are imported anyway.", "Pupil/UPN", record.row)

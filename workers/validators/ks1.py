@@ -5,11 +5,12 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from config.codes import codes, gender_code
+from config.codes import codes
 from workers.validators.findings import Findings
+from workers.validators.pupil import against_roster, check_identity
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, parse_date, upn_problem, whole_number,
+    cell_text, dfe_is_valid, whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -96,30 +97,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
         else:
             errors.add("dfe-invalid", "Invalid DFE detected.", "School DFE", index)
 
-        upn = text["UPN"].upper()
-        problem = upn_problem(upn)
-        if problem == "upn-missing":
-            errors.add(problem, "UPN must have a value.", "UPN", index)
-        elif problem == "upn-format":
-            errors.add(problem, UPN_FORMAT_MESSAGE, "UPN", index)
-        elif problem == "upn-check-letter":
-            errors.add(problem, "UPN check letter is not correct: please copy the UPN from your MIS.",
-                       "UPN", index)
-        else:
-            upn_rows.setdefault(upn, []).append(index)
-
-        for column in ("Forename", "Surname"):
-            if not text[column]:
-                errors.add("name-missing", f"{column} must have a value.", column, index)
-
-        gender = gender_code(text["Gender"])
-        if gender is None:
-            errors.add("gender", "Gender must be Male or Female.", "Gender", index)
-
-        dob = parse_date(cells["Date of birth"])
-        if dob is None or dob >= today:
-            errors.add("dob", "Date of birth must be a valid date in the past, written DD/MM/YYYY.",
-                       "Date of birth", index)
+        upn, gender, dob = check_identity(text, cells, index, today, errors, upn_rows)
 
         nc_year = whole_number(text["NC Year"].upper().removeprefix("Y").removeprefix("EAR").strip())
         if nc_year != ks1["nc_year"]:
@@ -158,7 +136,13 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
                            "must have one row.", "UPN", row)
 
     school = _school(dfe_rows, errors, context)
-    pupils = _against_roster([r for r in records if r.upn in upn_rows], school, context, warnings)
+    # Only pupils on the school's template are processed (KS1 seed); others are warned about.
+    pupils = against_roster(
+        [r for r in records if r.upn in upn_rows], school, context, warnings, keep_unknown=False,
+        rule="pupil-not-in-template", message="Pupil is not in the school's template (not on roll "
+        "at the census date) and will not be processed.",
+        missing_message="{missing} pupil(s) in the school's template are not in this file. A new "
+        "file replaces the previous one, so include every pupil.")
     if not records and not errors:
         errors.add("no-pupils", "The file has no pupil rows: please enter your pupils' results "
                    "below the header row.", None, None)
@@ -182,23 +166,3 @@ def _school(dfe_rows: dict[str, list[int]], errors: Findings, context: Validatio
                        f"{school}. Please ask the school's data manager or trust administrator.",
                        "School DFE", row)
     return school
-
-
-def _against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
-                    warnings: Findings) -> list[PupilRecord]:
-    """Only pupils on the school's template are processed (KS1 seed); others are warned about."""
-    roster = context.roster_for(school) if context.roster_for and school else None
-    if roster is None:
-        return records
-    kept = []
-    for record in records:
-        if record.upn in roster:
-            kept.append(record)
-        else:
-            warnings.add("pupil-not-in-template", "Pupil is not in the school's template (not on "
-                         "roll at the census date) and will not be processed.", "UPN", record.row)
-    missing = len(roster - {r.upn for r in records})
-    if missing:
-        warnings.add("pupils-missing", f"{missing} pupil(s) in the school's template are not in "
-                     "this file. A new file replaces the previous one, so include every pupil.")
-    return kept

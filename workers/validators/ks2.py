@@ -19,6 +19,7 @@ from typing import Any
 from config.codes import gender_code
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
+from workers.validators.pupil import against_roster
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
     UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, parse_date, upn_problem, whole_number,
@@ -180,8 +181,13 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
                            "must have one row.", checker.name("upn"), row)
 
     school = _school(checker, file_name, errors, warnings, context)
-    pupils = _against_roster([r for r in records if r.upn in checker.upn_rows], school, context,
-                             warnings, checker.name("upn"))
+    # Only pupils on the school's roll held by the service are processed; others are warned about.
+    pupils = against_roster(
+        [r for r in records if r.upn in checker.upn_rows], school, context, warnings,
+        keep_unknown=False, rule="pupil-not-on-roll", column=checker.name("upn"),
+        message="Pupil is not on the school's roll held by the service and will not be processed.",
+        missing_message="{missing} pupil(s) on the school's roll held by the service are not in "
+        "this file. A new file replaces the previous one, so include every pupil.")
     if not records and not errors:
         errors.add("no-pupils", "The file has no pupil rows under the header row. "
                    f"{SEND_AS_DOWNLOADED}", None, None)
@@ -394,24 +400,3 @@ def _school(checker: _RowChecker, file_name: str | None, errors: Findings, warni
         else:
             errors.add("dfe-not-permitted", message)
     return school
-
-
-def _against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
-                    warnings: Findings, upn_column: str) -> list[PupilRecord]:
-    """Only pupils on the school's roll held by the service are processed; others are warned about."""
-    roster = context.roster_for(school) if context.roster_for and school else None
-    if roster is None:
-        return records
-    kept = []
-    for record in records:
-        if record.upn in roster:
-            kept.append(record)
-        else:
-            warnings.add("pupil-not-on-roll", "Pupil is not on the school's roll held by the "
-                         "service and will not be processed.", upn_column, record.row)
-    missing = len(roster - {r.upn for r in records})
-    if missing:
-        warnings.add("pupils-missing", f"{missing} pupil(s) on the school's roll held by the "
-                     "service are not in this file. A new file replaces the previous one, so "
-                     "include every pupil.")
-    return kept

@@ -11,13 +11,13 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from config.codes import gender_code
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
+from workers.validators.pupil import against_roster, check_identity
 from workers.validators.ks1 import _school, column_letter
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, parse_date, upn_problem, whole_number,
+    cell_text, dfe_is_valid, whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -180,30 +180,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
         if year != config["year"]:
             errors.add("year", f"Year must be {config['year']}.", "Year", index)
 
-        upn = text["UPN"].upper()
-        problem = upn_problem(upn)
-        if problem == "upn-missing":
-            errors.add(problem, "UPN must have a value.", "UPN", index)
-        elif problem == "upn-format":
-            errors.add(problem, UPN_FORMAT_MESSAGE, "UPN", index)
-        elif problem == "upn-check-letter":
-            errors.add(problem, "UPN check letter is not correct: please copy the UPN from your MIS.",
-                       "UPN", index)
-        else:
-            upn_rows.setdefault(upn, []).append(index)
-
-        for column in ("Forename", "Surname"):
-            if not text[column]:
-                errors.add("name-missing", f"{column} must have a value.", column, index)
-
-        gender = gender_code(text["Gender"])
-        if gender is None:
-            errors.add("gender", "Gender must be Male or Female.", "Gender", index)
-
-        dob = parse_date(cells["Date of birth"])
-        if dob is None or dob >= today:
-            errors.add("dob", "Date of birth must be a valid date in the past, written DD/MM/YYYY.",
-                       "Date of birth", index)
+        upn, gender, dob = check_identity(text, cells, index, today, errors, upn_rows)
 
         results: dict[str, Any] = {}
         for column, key in KS2_COLUMNS.items():
@@ -239,27 +216,15 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
                            "must have one row.", "UPN", row)
 
     school = _school(dfe_rows, errors, context)
-    pupils = _against_roster([r for r in records if r.upn in upn_rows], school, context, warnings)
+    # Schools may add pupils to a KS4 template (KS4 seed): they are processed, with a warning.
+    pupils = against_roster(
+        [r for r in records if r.upn in upn_rows], school, context, warnings, keep_unknown=True,
+        rule="pupil-not-in-template", message="Pupil was added to the school's template; they will "
+        "be processed, so please check the UPN is correct.",
+        missing_message="{missing} pupil(s) in the school's template are not in this file and will "
+        "not be in reports. A new file replaces the previous one, so include every pupil.")
     if not records and not errors:
         errors.add("no-pupils", "The file has no pupil rows: please enter your pupils' results "
                    "below the header row.", None, None)
     return ValidationResult(kind, school, [] if errors else pupils, errors.grouped(),
                             warnings.grouped())
-
-
-def _against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
-                    warnings: Findings) -> list[PupilRecord]:
-    """Schools may add pupils to a KS4 template (KS4 seed): they are processed, with a warning."""
-    roster = context.roster_for(school) if context.roster_for and school else None
-    if roster is None:
-        return records
-    for record in records:
-        if record.upn not in roster:
-            warnings.add("pupil-not-in-template", "Pupil was added to the school's template; they "
-                         "will be processed, so please check the UPN is correct.", "UPN", record.row)
-    missing = len(roster - {r.upn for r in records})
-    if missing:
-        warnings.add("pupils-missing", f"{missing} pupil(s) in the school's template are not in "
-                     "this file and will not be in reports. A new file replaces the previous one, "
-                     "so include every pupil.")
-    return records

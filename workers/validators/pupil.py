@@ -1,0 +1,60 @@
+"""Checks every format makes of a pupil: identity on a row, and whether the school's roster has them."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from config.codes import gender_code
+from workers.validators.findings import Findings
+from workers.validators.result import PupilRecord, ValidationContext
+from workers.validators.rules import UPN_FORMAT_MESSAGE, parse_date, upn_problem
+
+
+def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today: date,
+                   errors: Findings, upn_rows: dict[str, list[int]]) -> tuple[str, str | None, date | None]:
+    """UPN, names, gender and date of birth of a template row; returns (upn, gender, dob).
+
+    A valid UPN is recorded in ``upn_rows`` so duplicates can be reported with every row.
+    """
+    upn = text["UPN"].upper()
+    problem = upn_problem(upn)
+    if problem == "upn-missing":
+        errors.add(problem, "UPN must have a value.", "UPN", row)
+    elif problem == "upn-format":
+        errors.add(problem, UPN_FORMAT_MESSAGE, "UPN", row)
+    elif problem == "upn-check-letter":
+        errors.add(problem, "UPN check letter is not correct: please copy the UPN from your MIS.",
+                   "UPN", row)
+    else:
+        upn_rows.setdefault(upn, []).append(row)
+    for column in ("Forename", "Surname"):
+        if not text[column]:
+            errors.add("name-missing", f"{column} must have a value.", column, row)
+    gender = gender_code(text["Gender"])
+    if gender is None:
+        errors.add("gender", "Gender must be Male or Female.", "Gender", row)
+    dob = parse_date(cells["Date of birth"])
+    if dob is None or dob >= today:
+        errors.add("dob", "Date of birth must be a valid date in the past, written DD/MM/YYYY.",
+                   "Date of birth", row)
+    return upn, gender, dob
+
+
+def against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
+                   warnings: Findings, *, keep_unknown: bool, rule: str, message: str,
+                   column: str = "UPN", missing_message: str | None = None) -> list[PupilRecord]:
+    """Warn about pupils the school's roster does not have, dropping them unless ``keep_unknown``,
+    and (with ``missing_message``) about roster pupils the file leaves out. No roster: no checks."""
+    roster = context.roster_for(school) if context.roster_for and school else None
+    if roster is None:
+        return records
+    kept = []
+    for record in records:
+        if record.upn in roster or keep_unknown:
+            kept.append(record)
+        if record.upn not in roster:
+            warnings.add(rule, message, column, record.row)
+    missing = len(roster - {r.upn for r in records})
+    if missing and missing_message:
+        warnings.add("pupils-missing", missing_message.format(missing=missing))
+    return kept
