@@ -25,7 +25,7 @@ from lxml import etree
 
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster
+from workers.validators.pupil import against_roster, report_duplicates
 from workers.validators.result import (
     PupilRecord, UnreadableFile, ValidationContext, ValidationResult,
 )
@@ -208,11 +208,7 @@ def validate(data: bytes, context: ValidationContext | None = None, today: date 
     for record in records:
         if record.upn and upn_problem(record.upn) is None:
             positions.setdefault(record.upn, []).append(record.row)
-    for where in positions.values():
-        if len(where) > 1:
-            for row in where:
-                errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
-                           "must appear once.", "Pupil/UPN", row)
+    report_duplicates(positions, errors, "Pupil/UPN", "each pupil must appear once.")
     # A CTF may be partial, so roster pupils missing from it are not warned about.
     against_roster([r for r in records if upn_problem(r.upn) is None], school, context, warnings,
                    keep_unknown=True, rule="pupil-not-on-roster", column="Pupil/UPN",

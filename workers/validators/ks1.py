@@ -7,7 +7,7 @@ from typing import Any
 
 from config.codes import codes
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster, check_identity
+from workers.validators.pupil import against_roster, check_identity, report_duplicates
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
     cell_text, dfe_is_valid, whole_number,
@@ -129,11 +129,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
         records.append(PupilRecord(index, upn, text["Forename"], text["Surname"], gender, dob,
                                    nc_year, results))
 
-    for where in upn_rows.values():
-        if len(where) > 1:
-            for row in where:
-                errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
-                           "must have one row.", "UPN", row)
+    report_duplicates(upn_rows, errors, "UPN")
 
     school = _school(dfe_rows, errors, context)
     # Only pupils on the school's template are processed (KS1 seed); others are warned about.

@@ -19,7 +19,7 @@ from typing import Any
 from config.codes import gender_code
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster
+from workers.validators.pupil import against_roster, report_duplicates
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
     UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, parse_date, upn_problem, whole_number,
@@ -174,11 +174,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
                          "be counted in reports.", checker.name("upn"), index)
         records.append(record)
 
-    for where in checker.upn_rows.values():
-        if len(where) > 1:
-            for row in where:
-                errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
-                           "must have one row.", checker.name("upn"), row)
+    report_duplicates(checker.upn_rows, errors, checker.name("upn"))
 
     school = _school(checker, file_name, errors, warnings, context)
     # Only pupils on the school's roll held by the service are processed; others are warned about.

@@ -13,7 +13,7 @@ from typing import Any
 
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster, check_identity
+from workers.validators.pupil import against_roster, check_identity, report_duplicates
 from workers.validators.ks1 import _school, column_letter
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
@@ -209,11 +209,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
         records.append(PupilRecord(index, upn, text["Forename"], text["Surname"], gender, dob,
                                    year, results))
 
-    for where in upn_rows.values():
-        if len(where) > 1:
-            for row in where:
-                errors.add("upn-duplicate", "UPN appears more than once in the file; each pupil "
-                           "must have one row.", "UPN", row)
+    report_duplicates(upn_rows, errors, "UPN")
 
     school = _school(dfe_rows, errors, context)
     # Schools may add pupils to a KS4 template (KS4 seed): they are processed, with a warning.

@@ -40,6 +40,16 @@ def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today:
     return upn, gender, dob
 
 
+def report_duplicates(upn_rows: dict[str, list[int]], errors: Findings, column: str = "UPN",
+                      rule_text: str = "each pupil must have one row.") -> None:
+    """Every row of a UPN that appears more than once, so the school sees all of them at once."""
+    for rows in upn_rows.values():
+        if len(rows) > 1:
+            for row in rows:
+                errors.add("upn-duplicate", f"UPN appears more than once in the file; {rule_text}",
+                           column, row)
+
+
 def against_roster(records: list[PupilRecord], school: str | None, context: ValidationContext,
                    warnings: Findings, *, keep_unknown: bool, rule: str, message: str,
                    column: str = "UPN", missing_message: str | None = None) -> list[PupilRecord]:
