@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,6 +21,16 @@ def _app(args: argparse.Namespace, prepare: bool = True):
     if prepare:
         prepare_database(app)
     return app
+
+
+@contextmanager
+def _working_app(args: argparse.Namespace):
+    """The app with its broker; on the in-process broker, worker threads here finish the work."""
+    from workers.runner import embedded_workers, start_broker
+
+    app = _app(args)
+    with embedded_workers(app, start_broker(app)):
+        yield app
 
 
 def prepare_database(app) -> None:
@@ -109,12 +120,9 @@ def _print_validation(args, result: dict, path: Path) -> None:
 
 def cmd_submit(args) -> int:
     from intake.receive import NotAContact, receive, receive_files
-    from workers.runner import embedded_workers, start_broker
 
-    app = _app(args)
     paths = [Path(f) for f in args.files]
-    broker = start_broker(app)
-    with embedded_workers(app, broker):
+    with _working_app(args) as app:
         try:
             if len(paths) == 1:
                 receipt = receive(app, paths[0].read_bytes(), file_name=paths[0].name,
@@ -157,11 +165,8 @@ def cmd_history(args) -> int:
 
 def cmd_delete(args) -> int:
     from workers.deletion import NotAllowed, delete_upload
-    from workers.runner import embedded_workers, start_broker
 
-    app = _app(args)
-    broker = start_broker(app)
-    with embedded_workers(app, broker):
+    with _working_app(args) as app:
         try:
             current = delete_upload(app, args.upload, args.sender)
         except NotAllowed as exc:
@@ -174,11 +179,8 @@ def cmd_delete(args) -> int:
 
 def cmd_confirm(args) -> int:
     from workers.confirmation import CannotConfirm, confirm_upload
-    from workers.runner import embedded_workers, start_broker
 
-    app = _app(args)
-    broker = start_broker(app)
-    with embedded_workers(app, broker):
+    with _working_app(args) as app:
         try:
             upload = confirm_upload(app, args.upload, args.sender)
         except CannotConfirm as exc:
@@ -278,12 +280,9 @@ def cmd_worker(args) -> int:
 
 def cmd_intake_folder(args) -> int:
     from intake.folder import scan_once
-    from workers.runner import embedded_workers, start_broker
 
-    app = _app(args)
     root = Path(args.dir)
-    broker = start_broker(app)
-    with embedded_workers(app, broker):
+    with _working_app(args) as app:
         while True:
             report = scan_once(app, root, settle_seconds=args.settle)
             if report.received or report.duplicates or report.refused:

@@ -83,23 +83,30 @@ def safe_value(value: Any) -> Any:
 
 # --- the plain KS1 workbook (tests build submissions with it) ----------------------------------
 
-def ks1_workbook(rows: Iterable[Sequence[Any]]) -> bytes:
-    """A KS1 template with the given data rows under the header (dates as real Excel dates)."""
+def data_workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """One sheet: the header, then the rows as given (dates as real Excel dates, text never a formula)."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "KS1 results"
-    sheet.append(KS1_HEADER)
+    sheet.title = title
+    sheet.append(list(header))
     for row in rows:
         sheet.append(list(row))
     write_text_safely(sheet)
-    for index, _ in enumerate(KS1_HEADER, start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = 16
-    for cell in sheet["F"][1:]:
-        cell.number_format = "DD/MM/YYYY"
+    for index, name in enumerate(header, start=1):
+        letter = sheet.cell(1, index).column_letter
+        sheet.column_dimensions[letter].width = 16
+        if name == "Date of birth":
+            for cell in sheet[letter][1:]:
+                cell.number_format = "DD/MM/YYYY"
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def ks1_workbook(rows: Iterable[Sequence[Any]]) -> bytes:
+    """A KS1 template with the given data rows under the header."""
+    return data_workbook("KS1 results", KS1_HEADER, rows)
 
 
 # --- templates ---------------------------------------------------------------------------------

@@ -25,11 +25,11 @@ from lxml import etree
 
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster, report_duplicates
+from workers.validators.pupil import against_roster, check_upn, report_duplicates
 from workers.validators.result import (
     PupilRecord, UnreadableFile, ValidationContext, ValidationResult,
 )
-from workers.validators.rules import UPN_FORMAT_MESSAGE, dfe_is_valid, upn_problem, whole_number
+from workers.validators.rules import dfe_is_valid, upn_problem, whole_number
 
 FORMAT = "ctf-xml"
 PARTS = ("eyfs", "phonics", "mtc", "ks1", "ks2")
@@ -290,14 +290,7 @@ def _check_file_name(file_name: str, header: Header, warnings: Findings) -> None
 def _pupil(element: etree._Element, position: int, chosen: frozenset[str], today: date,
            errors: Findings, warnings: Findings) -> PupilRecord:
     upn = (_text(element, "UPN") or "").upper()
-    problem = upn_problem(upn)
-    if problem == "upn-missing":
-        errors.add(problem, "UPN must have a value.", "Pupil/UPN", position)
-    elif problem == "upn-format":
-        errors.add(problem, UPN_FORMAT_MESSAGE, "Pupil/UPN", position)
-    elif problem == "upn-check-letter":
-        errors.add(problem, "UPN check letter is not correct: please copy the UPN from your MIS.",
-                   "Pupil/UPN", position)
+    check_upn(upn, "Pupil/UPN", position, errors)
 
     names = {}
     for tag in ("Forename", "Surname"):

@@ -19,10 +19,10 @@ from typing import Any
 from config.codes import gender_code
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster, report_duplicates
+from workers.validators.pupil import against_roster, check_upn, report_duplicates
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, parse_date, upn_problem, whole_number,
+    cell_text, dfe_is_valid, parse_date, whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -283,17 +283,7 @@ class _RowChecker:
             self.errors.add("dfe-invalid", "Invalid DFE detected.", self.dfe_column, index)
 
     def _upn(self, upn: str, index: int) -> str:
-        column = self.name("upn")
-        problem = upn_problem(upn)
-        if problem == "upn-missing":
-            self.errors.add(problem, "UPN must have a value.", column, index)
-        elif problem == "upn-format":
-            self.errors.add(problem, UPN_FORMAT_MESSAGE, column, index)
-        elif problem == "upn-check-letter":
-            self.errors.add(problem, "UPN check letter is not correct: please check the UPN "
-                            "against your MIS.", column, index)
-        else:
-            self.upn_rows.setdefault(upn, []).append(index)
+        check_upn(upn, self.name("upn"), index, self.errors, self.upn_rows)
         return upn
 
     def _test(self, subject: str, text: dict[str, str], index: int) -> dict[str, Any]:

@@ -10,6 +10,25 @@ from workers.validators.result import PupilRecord, ValidationContext
 from workers.validators.rules import UPN_FORMAT_MESSAGE, parse_date, upn_problem
 
 
+UPN_MESSAGES = {
+    "upn-missing": "UPN must have a value.",
+    "upn-format": UPN_FORMAT_MESSAGE,
+    "upn-check-letter": "UPN check letter is not correct: please copy the UPN from your MIS.",
+}
+
+
+def check_upn(upn: str, column: str, row: int, errors: Findings,
+              upn_rows: dict[str, list[int]] | None = None) -> bool:
+    """Report a bad UPN in the same words in every format; a good one is recorded in ``upn_rows``."""
+    problem = upn_problem(upn)
+    if problem is not None:
+        errors.add(problem, UPN_MESSAGES[problem], column, row)
+        return False
+    if upn_rows is not None:
+        upn_rows.setdefault(upn, []).append(row)
+    return True
+
+
 def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today: date,
                    errors: Findings, upn_rows: dict[str, list[int]]) -> tuple[str, str | None, date | None]:
     """UPN, names, gender and date of birth of a template row; returns (upn, gender, dob).
@@ -17,16 +36,7 @@ def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today:
     A valid UPN is recorded in ``upn_rows`` so duplicates can be reported with every row.
     """
     upn = text["UPN"].upper()
-    problem = upn_problem(upn)
-    if problem == "upn-missing":
-        errors.add(problem, "UPN must have a value.", "UPN", row)
-    elif problem == "upn-format":
-        errors.add(problem, UPN_FORMAT_MESSAGE, "UPN", row)
-    elif problem == "upn-check-letter":
-        errors.add(problem, "UPN check letter is not correct: please copy the UPN from your MIS.",
-                   "UPN", row)
-    else:
-        upn_rows.setdefault(upn, []).append(row)
+    check_upn(upn, "UPN", row, errors, upn_rows)
     for column in ("Forename", "Surname"):
         if not text[column]:
             errors.add("name-missing", f"{column} must have a value.", column, row)

@@ -549,7 +549,7 @@ def test_badly_shaped_upns_are_one_line_listing_every_row_in_the_seed_wording():
 
 def test_a_upn_with_the_wrong_check_letter_is_an_error():
     error = only(check([pupil(1, upn="Q207000016049")]).errors, "upn-check-letter")
-    assert error.line() == ("UPN check letter is not correct: please check the UPN against your MIS. "
+    assert error.line() == ("UPN check letter is not correct: please copy the UPN from your MIS. "
                             "Column: UPN. Row: 2")
 
 
