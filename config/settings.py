@@ -23,6 +23,23 @@ DOCUMENTED = {
     "ERS_MAX_UNZIPPED_BYTES": ("largest a workbook may be once unzipped", "200000000"),
     "ERS_MAX_COMPRESSION_RATIO": ("highest unzipped:zipped ratio of a workbook (zip bombs)", "200"),
     "ERS_MAX_SECONDS_PER_FILE": ("time allowed to check one file", "120"),
+    "ERS_SMTP_HOST": ("SMTP relay for answers and reports; empty writes .eml files to the outbox", ""),
+    "ERS_SMTP_PORT": ("SMTP relay port", "587"),
+    "ERS_SMTP_TLS": ("starttls, ssl or none", "starttls"),
+    "ERS_SMTP_USER": ("SMTP login; empty sends without authenticating", ""),
+    "ERS_SMTP_PASSWORD": ("SMTP password", ""),
+    "ERS_SMTP_CA_FILE": ("CA certificate to trust for the relay (default: the system's)", ""),
+    "ERS_SEND_ATTEMPTS": ("attempts before an outgoing email is marked failed", "10"),
+    "ERS_IMAP_HOST": ("IMAP server of the service's mailbox (for `ers intake email`)", ""),
+    "ERS_IMAP_PORT": ("IMAP port", "993 (ssl) or 143"),
+    "ERS_IMAP_TLS": ("ssl, starttls or none", "ssl"),
+    "ERS_IMAP_USER": ("IMAP login", ""),
+    "ERS_IMAP_PASSWORD": ("IMAP password", ""),
+    "ERS_IMAP_CA_FILE": ("CA certificate to trust for the IMAP server (default: the system's)", ""),
+    "ERS_IMAP_FOLDER": ("folder schools' emails arrive in", "INBOX"),
+    "ERS_IMAP_POLL_SECONDS": ("longest wait between checks when IDLE reports nothing", "60"),
+    "ERS_AUTHSERV_ID": ("server id in Authentication-Results to trust; when set, a sender's "
+                        "DMARC (or aligned DKIM/SPF) must pass", ""),
 }
 
 
@@ -36,6 +53,30 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class MailServer:
+    """Where and how to reach an SMTP relay or IMAP server; an empty host means not configured."""
+    host: str = ""
+    port: int = 0
+    tls: str = "none"  # ssl, starttls or none
+    user: str = ""
+    password: str = ""
+    ca_file: str = ""
+
+    def ssl_context(self):
+        import ssl
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+    @classmethod
+    def from_env(cls, env, prefix: str, tls: str, ports: dict[str, int]) -> "MailServer":
+        tls = (env.get(f"{prefix}_TLS") or tls).lower()
+        if tls not in ports:
+            raise ValueError(f"{prefix}_TLS must be one of {', '.join(ports)}, not {tls!r}")
+        return cls(host=env.get(f"{prefix}_HOST", ""), port=int(env.get(f"{prefix}_PORT") or ports[tls]),
+                   tls=tls, user=env.get(f"{prefix}_USER", ""),
+                   password=env.get(f"{prefix}_PASSWORD", ""), ca_file=env.get(f"{prefix}_CA_FILE", ""))
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -44,6 +85,12 @@ class Settings:
     mail_from: str = "results@ers.localhost"
     max_file_bytes: int = 20_000_000
     limits: Limits = Limits()
+    smtp: MailServer = MailServer()
+    send_attempts: int = 10
+    imap: MailServer = MailServer()
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: float = 60.0
+    authserv_id: str = ""
 
     @property
     def store_dir(self) -> Path:
@@ -69,6 +116,13 @@ class Settings:
                 max_unzipped_bytes=int(env.get("ERS_MAX_UNZIPPED_BYTES") or 200_000_000),
                 max_compression_ratio=int(env.get("ERS_MAX_COMPRESSION_RATIO") or 200),
                 max_seconds=int(env.get("ERS_MAX_SECONDS_PER_FILE") or 120)),
+            smtp=MailServer.from_env(env, "ERS_SMTP", "starttls",
+                                     {"starttls": 587, "ssl": 465, "none": 25}),
+            send_attempts=int(env.get("ERS_SEND_ATTEMPTS") or 10),
+            imap=MailServer.from_env(env, "ERS_IMAP", "ssl", {"ssl": 993, "starttls": 143, "none": 143}),
+            imap_folder=env.get("ERS_IMAP_FOLDER") or "INBOX",
+            imap_poll_seconds=float(env.get("ERS_IMAP_POLL_SECONDS") or 60),
+            authserv_id=env.get("ERS_AUTHSERV_ID", "").strip().lower(),
         )
 
 

@@ -295,6 +295,112 @@ def cmd_intake_folder(args) -> int:
     return 0
 
 
+def cmd_intake_email(args) -> int:
+    from intake.imap import MailboxIntake
+
+    app = _app(args, prepare=False)
+    if not app.settings.imap.host:
+        print("Set ERS_IMAP_HOST, ERS_IMAP_USER and ERS_IMAP_PASSWORD to the service's mailbox "
+              "(see --help).", file=sys.stderr)
+        return 2
+    with _working_app(args) as app:
+        intake = MailboxIntake(app)
+
+        def show(report) -> None:
+            print(f"{report.taken} message(s) taken: {len(report.upload_ids)} file(s) received, "
+                  f"{report.quarantined} quarantined, {report.duplicates} already known"
+                  + (f"; {report.moved_again} left by an earlier run moved" if report.moved_again
+                     else ""), flush=True)
+
+        if args.once:
+            show(intake.sync_once())
+            intake.close()
+            return 0
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        print(f"Watching {intake.mailbox} (IDLE, and a check every {intake.poll_seconds:.0f} s); "
+              "Ctrl-C to stop.", flush=True)
+        intake.run(stop, on_report=show)
+    return 0
+
+
+def cmd_quarantine_list(args) -> int:
+    from sqlalchemy import select
+
+    from config.collections import in_london
+    from models import InboundMessage
+
+    app = _app(args)
+    with app.sessions() as session:
+        rows = list(session.scalars(select(InboundMessage).where(
+            InboundMessage.disposition == "quarantined").order_by(InboundMessage.id.desc())))
+    if not rows:
+        print("Nothing in quarantine.")
+    for row in rows:
+        print(f"#{row.id}  {in_london(row.received_at):%d/%m/%Y %H:%M}  {row.sender or '(no sender)'}"
+              f"  {row.subject!r}  {row.size:,} bytes\n      {row.reason}")
+    return 0
+
+
+def cmd_quarantine_release(args) -> int:
+    from intake.inbound import CannotRelease, release
+
+    with _working_app(args) as app:
+        try:
+            taken = release(app, args.message, by=args.by)
+        except CannotRelease as exc:
+            print(f"Not released: {exc}", file=sys.stderr)
+            return 1
+    print(f"Released message #{args.message}: handled as {taken.disposition}"
+          + (f", {len(taken.upload_ids)} file(s) received." if taken.upload_ids else "."))
+    _show_uploads(app, taken.upload_ids)
+    return 0
+
+
+def cmd_outbox_list(args) -> int:
+    from sqlalchemy import func, select
+
+    from config.collections import in_london
+    from models import OutgoingEmail
+
+    app = _app(args)
+    with app.sessions() as session:
+        counts = dict(session.execute(select(OutgoingEmail.status, func.count())
+                                      .group_by(OutgoingEmail.status)).all())
+        query = select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(args.limit)
+        if args.status:
+            query = query.where(OutgoingEmail.status == args.status)
+        rows = list(session.scalars(query))
+    print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sent", "failed")))
+    for row in rows:
+        when = row.sent_at or row.created_at
+        print(f"#{row.id}  {row.status:<7} {in_london(when):%d/%m/%Y %H:%M}  {row.kind:<9} "
+              f"to {', '.join(row.to_addrs)}  {row.subject!r}"
+              + (f"  attempts {row.attempts}" if row.attempts > 1 or row.status != "sent" else "")
+              + (f"\n      last error: {row.last_error}" if row.last_error else ""))
+    return 0
+
+
+def cmd_outbox_retry(args) -> int:
+    from workers.enqueue import enqueue_email
+    from workers.mailer import retry_failed
+
+    with _working_app(args) as app:
+        ids = retry_failed(app, args.ids or None)
+        enqueue_email(app, outbox_ids=ids)
+    print(f"{len(ids)} failed email(s) queued again" + (f": {', '.join(f'#{i}' for i in ids)}" if ids else "."))
+    return 0
+
+
+def cmd_outbox_send(args) -> int:
+    from workers.enqueue import enqueue_email
+
+    with _working_app(args) as app:
+        enqueue_email(app)
+    return cmd_outbox_list(argparse.Namespace(status="pending", limit=args.limit))
+
+
 def cmd_demo(args) -> int:
     from intake.demo import run_demo
     return run_demo(Path(args.dir))
@@ -374,6 +480,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="scan once and exit")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between scans")
     p.add_argument("--settle", type=float, default=2.0, help="seconds a file must be unchanged")
+
+    p = command("email", cmd_intake_email, "Take submissions and commands from the service's IMAP "
+                "mailbox (ERS_IMAP_*): IDLE, with a poll as the safety net.", gsub)
+    p.add_argument("--once", action="store_true", help="take what is there now and exit")
+
+    g = sub.add_parser("quarantine", help="Emails held back: unknown or unauthenticated senders.",
+                       description="Emails held back because the sender is not a registered "
+                       "contact or failed authentication. They got no reply.")
+    gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+    command("list", cmd_quarantine_list, "List quarantined emails, newest first, with the reason.", gsub)
+    p = command("release", cmd_quarantine_release, "Handle a quarantined email as if it had passed "
+                "the checks (its sender must be a registered contact).", gsub)
+    p.add_argument("message", type=int, metavar="ID")
+    p.add_argument("--by", default="operator", metavar="NAME", help="who releases it (for the audit trail)")
+
+    g = sub.add_parser("outbox", help="Outgoing emails: pending, sent and failed.",
+                       description="Outgoing emails: pending, sent and failed.")
+    gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command("list", cmd_outbox_list, "List outgoing emails, newest first, with attempts and the "
+                "last error.", gsub)
+    p.add_argument("--status", choices=("pending", "sent", "failed"))
+    p.add_argument("--limit", type=int, default=50)
+    p = command("retry", cmd_outbox_retry, "Queue failed emails again (all, or these ids).", gsub)
+    p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p = command("send", cmd_outbox_send, "Send every pending email now, then list what is still "
+                "pending.", gsub)
+    p.add_argument("--limit", type=int, default=50)
 
     p = command("demo", cmd_demo, "Build a small world and run the whole pipeline on embedded defaults.")
     p.add_argument("--dir", default="var/demo", help="where the demo's data goes (replaced each run)")

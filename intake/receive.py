@@ -36,18 +36,28 @@ class Receipt:
 def receive(app: App, data: bytes, *, file_name: str, sender: str, channel: str,
             source_ref: str | None = None, received_at: datetime | None = None) -> Receipt:
     """One item that arrived. A zip of several schools' files becomes one upload per file."""
-    files = None if len(data) > app.settings.max_file_bytes else members(data, app.settings.limits)
-    return receive_files(app, files or [(file_name, data)], sender=sender, channel=channel,
-                         source_ref=source_ref, received_at=received_at,
-                         raw=(file_name, data) if files else None)
+    files = expand(app, [(file_name, data)])
+    return receive_files(app, files, sender=sender, channel=channel, source_ref=source_ref,
+                         received_at=received_at,
+                         raw=(file_name, data) if files != [(file_name, data)] else None)
+
+
+def expand(app: App, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Each bulk archive replaced by its members; workbooks and oversized files stay whole."""
+    expanded = []
+    for name, data in files:
+        inner = None if len(data) > app.settings.max_file_bytes else members(data, app.settings.limits)
+        expanded.extend(inner or [(name, data)])
+    return expanded
 
 
 def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, channel: str,
                   source_ref: str | None = None, received_at: datetime | None = None,
-                  raw: tuple[str, bytes] | None = None) -> Receipt:
+                  raw: tuple[str, bytes] | None = None, message_id: str | None = None) -> Receipt:
     """Several files in one submission (a trust's bulk upload): one upload per file.
 
-    ``raw`` is the item they came in (an archive, later an email message), stored as well.
+    ``raw`` is the item they came in (an archive, an email message), stored as well;
+    ``message_id`` is the email's, so every answer threads to it.
     """
     sender = sender.strip().lower()
     received_at = received_at or utcnow()
@@ -62,7 +72,7 @@ def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, chan
             if not _is_contact(session, sender):
                 raise NotAContact(f"{sender} is not a registered contact of any school or trust.")
             receipt = _record(app, session, files, raw, digest, sender=sender, channel=channel,
-                              source_ref=source_ref, received_at=received_at)
+                              source_ref=source_ref, received_at=received_at, message_id=message_id)
     # Committed: now hand the work to the broker. A duplicate whose enqueue was lost is re-sent.
     _enqueue_pending(app, receipt)
     return receipt
@@ -90,11 +100,11 @@ def _is_contact(session: Session, sender: str) -> bool:
 
 def _record(app: App, session: Session, files: list[tuple[str, bytes]],
             raw: tuple[str, bytes] | None, digest: str, *, sender: str, channel: str,
-            source_ref: str | None, received_at: datetime) -> Receipt:
+            source_ref: str | None, received_at: datetime, message_id: str | None) -> Receipt:
     submission_name, submission_bytes = raw or files[0]
     submission = Submission(channel=channel, sender=sender, received_at=received_at,
                             source_ref=source_ref, file_name=submission_name, content_hash=digest,
-                            size=len(submission_bytes), stored_path=None)
+                            size=len(submission_bytes), stored_path=None, message_id=message_id)
     if raw:
         submission.stored_path = str(store.put(app.settings.store_dir, raw[1])[1])
     uploads, refused = [], []

@@ -5,8 +5,10 @@ from models.collections import CollectionRow, WindowRow
 from models.uploads import PupilResult, Submission, Upload, UploadStatus
 from models.outbox import OutgoingEmail
 from models.audit import AuditEvent
+from models.inbound import InboundMessage, MailboxState
 
 __all__ = [
     "Base", "Contact", "Pupil", "School", "Trust", "CollectionRow", "WindowRow", "PupilResult",
     "Submission", "Upload", "UploadStatus", "OutgoingEmail", "AuditEvent",
+    "InboundMessage", "MailboxState",
 ]

@@ -5,7 +5,8 @@ import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 
 from workers import broker as _broker  # noqa: F401  (installs the in-process broker first)
-from workers import mailer, pipeline
+from workers.broker import is_embedded
+from workers import email_commands, mailer, pipeline
 from workers.app import current
 from workers.enqueue import enqueue_email
 
@@ -25,9 +26,23 @@ def validate_upload(upload_id: int) -> None:
         enqueue_email(app, outbox_ids=outbox_ids)
 
 
-@dramatiq.actor(queue_name="outbox", max_retries=20, min_backoff=2_000, max_backoff=300_000)
+@dramatiq.actor(queue_name="commands", max_retries=5, min_backoff=1_000, max_backoff=60_000)
+def answer_email(inbound_id: int) -> None:
+    app = current()
+    outbox_ids = email_commands.answer_message(app, inbound_id)
+    if outbox_ids:
+        enqueue_email(app, outbox_ids=outbox_ids)
+
+
+# The relay decides when to give up (ERS_SEND_ATTEMPTS); retries here only pace the attempts.
+@dramatiq.actor(queue_name="outbox", max_retries=1_000, min_backoff=2_000, max_backoff=300_000)
 def send_email(outbox_id: int) -> None:
-    mailer.send_outbox_email(current(), outbox_id)
+    try:
+        mailer.send_outbox_email(current(), outbox_id)
+    except mailer.TryLater as exc:
+        if is_embedded(dramatiq.get_broker()):
+            return  # nothing would wait for a retry in-process: the next run sends it (ers outbox)
+        raise dramatiq.Retry(str(exc)) from exc  # backoff as configured, without a traceback
 
 
-ALL = [validate_upload, send_email]
+ALL = [validate_upload, answer_email, send_email]

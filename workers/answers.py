@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from config.collections import in_london
 from config.settings import Settings
-from models import Contact, OutgoingEmail, School, Submission, Upload, UploadStatus
+from models import (Contact, InboundMessage, OutgoingEmail, School, Submission, Upload,
+                    UploadStatus)
 from workers.validators.findings import Finding
 
 FOOTER = ("The last successful file received in a window is the one used for your reports; "
@@ -40,23 +41,47 @@ def _copy_to(session: Session, upload: Upload) -> list[str]:
     return sorted({e for e in session.scalars(query)} - {upload.uploaded_by})
 
 
+def _bodies(paragraphs: list[str], lines: list[str], reference: str | None = None,
+            table: str | None = None) -> tuple[str, str]:
+    """The same answer as plain text and as HTML."""
+    text = "\n\n".join(paragraphs)
+    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    if lines:
+        text += "\n\n" + "\n".join(f"- {line}" for line in lines)
+        html += "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+    if table:
+        text += "\n\n" + table
+        html += f"<pre>{escape(table)}</pre>"
+    if reference:
+        text += f"\n\nUpload reference: {reference}"
+        html += f"<p>Upload reference: {escape(reference)}</p>"
+    return text + "\n", f"<html><body>{html}</body></html>"
+
+
 def _add(session: Session, settings: Settings, upload: Upload, kind: str, subject: str,
          paragraphs: list[str], lines: list[str], cc: list[str] | None = None,
          to: list[str] | None = None, key: str | None = None,
          message_key: str | None = None) -> OutgoingEmail:
-    text = "\n\n".join(paragraphs)
-    if lines:
-        text += "\n\n" + "\n".join(f"- {line}" for line in lines)
-    reference = key or f"#{upload.id}"
-    text += f"\n\nUpload reference: {reference}\n"
-    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    if lines:
-        html += "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
-    html += f"<p>Upload reference: {escape(reference)}</p>"
+    text, html = _bodies(paragraphs, lines, reference=key or f"#{upload.id}")
     email = OutgoingEmail(kind=kind, upload_id=upload.id, to_addrs=to or [upload.uploaded_by],
-                          cc_addrs=cc or [], subject=subject, text_body=text,
-                          html_body=f"<html><body>{html}</body></html>", attachments=[],
+                          cc_addrs=cc or [], subject=subject, text_body=text, html_body=html,
+                          attachments=[], in_reply_to=upload.submission.message_id,
                           message_id=message_id(settings, kind, message_key or upload.id))
+    session.add(email)
+    session.flush()
+    return email
+
+
+def queue_reply(session: Session, settings: Settings, inbound: InboundMessage, paragraphs: list[str],
+                lines: list[str] = (), table: str | None = None,
+                attachments: list[dict] = ()) -> OutgoingEmail:
+    """The answer to an email that was not an upload (a command, or nothing usable attached)."""
+    text, html = _bodies(paragraphs, list(lines), table=table)
+    subject = inbound.subject if inbound.subject.lower().startswith("re:") else f"Re: {inbound.subject}"
+    email = OutgoingEmail(kind="reply", upload_id=None, to_addrs=[inbound.sender], cc_addrs=[],
+                          subject=subject[:300], text_body=text, html_body=html,
+                          attachments=list(attachments), in_reply_to=inbound.message_id,
+                          message_id=message_id(settings, "reply", inbound.id))
     session.add(email)
     session.flush()
     return email
@@ -181,11 +206,15 @@ def _errors_attachment(settings: Settings, upload: Upload) -> list[dict]:
 
     data = store.read(upload.stored_path) if upload.stored_path else None
     made = answer_attachment(upload.file_name, upload.format, data, upload.errors, upload.warnings)
-    if made is None:
-        return []
-    name, content = made
-    return [{"name": name, "path": str(store.put(settings.store_dir, content)[1]),
-             "content_type": XLSX}]
+    return [] if made is None else [stored_attachment(settings, *made)]
+
+
+def stored_attachment(settings: Settings, name: str, content: bytes,
+                      content_type: str = XLSX) -> dict:
+    """An attachment stored under its hash like every other file, for the relay to attach later."""
+    from intake import store
+    return {"name": name, "path": str(store.put(settings.store_dir, content)[1]),
+            "content_type": content_type}
 
 
 def queue_deleted(session: Session, settings: Settings, upload: Upload,

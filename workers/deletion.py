@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import Upload, UploadStatus
 from models.audit import audit
@@ -20,36 +21,48 @@ class NotAllowed(Exception):
 
 def delete_upload(app: App, upload_id: int, by: str) -> Upload | None:
     """Delete and recompute the current upload; returns the upload now current (if any)."""
-    by = by.strip().lower()
     with app.sessions.begin() as session:
-        upload = session.get(Upload, upload_id)
-        if upload is not None and upload.school_id is not None:
-            lock_school(session, upload.school_id)  # school before upload rows, as the pipeline does
-        if upload is not None:
-            upload = session.get(Upload, upload_id, with_for_update=True, populate_existing=True)
-        if upload is None:
-            raise NotAllowed(f"There is no upload #{upload_id}.")
-        if upload.status == UploadStatus.DELETED:
-            raise NotAllowed(f"Upload #{upload_id} was already deleted on "
-                             f"{upload.deleted_at:%d/%m/%Y %H:%M} by {upload.deleted_by}.")
-        if upload.uploaded_by != by:
-            raise NotAllowed(f"Only the person who uploaded #{upload_id} ({upload.uploaded_by}) "
-                             "can delete it.")
-        upload.status = UploadStatus.DELETED
-        upload.deleted_at, upload.deleted_by = utcnow(), by
-        upload.superseded_by_id = None
-        path, upload.stored_path = upload.stored_path, None
-        session.flush()
-        current = None
-        if upload.school_id is not None and upload.window_number is not None:
-            current = settle_current(session, upload.school_id, upload.collection_key,
-                                     upload.window_number, upload.stream)
-        audit(session, by, "upload", upload.id, "deleted",
-              now_current=current.id if current else None)
-        answers.queue_deleted(session, app.settings, upload, current)
-        still_used = path and session.scalar(select(Upload.id).where(
-            Upload.stored_path == path, Upload.id != upload.id).limit(1))
-    if path and not still_used:
-        Path(path).unlink(missing_ok=True)  # after commit: a failed commit must not lose the file
+        current, path = delete_in(app, session, upload_id, by)
+    remove_unused(app, path)  # after commit: a failed commit must not lose the file
     enqueue_email(app, upload_ids=[upload_id])
     return current
+
+
+def delete_in(app: App, session: Session, upload_id: int, by: str) -> tuple[Upload | None, str | None]:
+    """Delete within the caller's transaction: (the upload now current, the file to remove after
+    the commit)."""
+    by = by.strip().lower()
+    upload = session.get(Upload, upload_id)
+    if upload is not None and upload.school_id is not None:
+        lock_school(session, upload.school_id)  # school before upload rows, as the pipeline does
+    if upload is not None:
+        upload = session.get(Upload, upload_id, with_for_update=True, populate_existing=True)
+    if upload is None:
+        raise NotAllowed(f"There is no upload #{upload_id}.")
+    if upload.status == UploadStatus.DELETED:
+        raise NotAllowed(f"Upload #{upload_id} was already deleted on "
+                         f"{upload.deleted_at:%d/%m/%Y %H:%M} by {upload.deleted_by}.")
+    if upload.uploaded_by != by:
+        raise NotAllowed(f"Only the person who uploaded #{upload_id} ({upload.uploaded_by}) "
+                         "can delete it.")
+    upload.status = UploadStatus.DELETED
+    upload.deleted_at, upload.deleted_by = utcnow(), by
+    upload.superseded_by_id = None
+    path, upload.stored_path = upload.stored_path, None
+    session.flush()
+    current = None
+    if upload.school_id is not None and upload.window_number is not None:
+        current = settle_current(session, upload.school_id, upload.collection_key,
+                                 upload.window_number, upload.stream)
+    audit(session, by, "upload", upload.id, "deleted", now_current=current.id if current else None)
+    answers.queue_deleted(session, app.settings, upload, current)
+    return current, path
+
+
+def remove_unused(app: App, path: str | None) -> None:
+    """Remove a deleted upload's file unless another upload holds the same bytes."""
+    if not path:
+        return
+    with app.sessions() as session:
+        if session.scalar(select(Upload.id).where(Upload.stored_path == path).limit(1)) is None:
+            Path(path).unlink(missing_ok=True)

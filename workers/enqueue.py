@@ -33,3 +33,10 @@ def enqueue_email(app: App, *, upload_ids: list[int] | None = None,
         ids = list(session.scalars(query.order_by(OutgoingEmail.id)))
     for outbox_id in ids:
         actors.send_email.send(outbox_id)
+
+
+def enqueue_email_command(app: App, inbound_id: int) -> None:
+    """An email that is a command (or had nothing usable attached): a worker answers it."""
+    from workers import actors
+
+    actors.answer_email.send(inbound_id)

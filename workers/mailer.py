@@ -1,10 +1,16 @@
 """The outbox relay: turns an outbox row into a MIME message and hands it to a transport once.
 
-The embedded transport writes ``.eml`` files; SMTP arrives with the email channel.
+The embedded transport writes ``.eml`` files; with ERS_SMTP_HOST set, an SMTP relay takes it.
+A row is marked sent the moment the relay accepts it and is never sent again after that; its
+Message-ID is fixed by the row, so even a resend after a crash in that instant is one message
+to mail clients. A relay that is down is tried again with backoff, up to ERS_SEND_ATTEMPTS.
 """
 from __future__ import annotations
 
 import os
+import smtplib
+import socket
+import ssl
 import tempfile
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -13,7 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import update
 
-from config.settings import Settings
+from config.settings import MailServer, Settings
 from models import OutgoingEmail
 from models.audit import audit
 from models.base import utcnow
@@ -46,7 +52,47 @@ class EmlFolder:
         os.replace(tmp, path)
 
 
+class Rejected(Exception):
+    """The relay refused the message for good (a 5xx answer): trying again cannot help."""
+
+
+class SmtpRelay:
+    """Hands each message to an SMTP relay: STARTTLS or SSL and a login when configured."""
+
+    def __init__(self, server: MailServer, sender: str, timeout: float = 30.0) -> None:
+        self.server, self.sender, self.timeout = server, sender, timeout
+
+    def send(self, message: EmailMessage, outbox_id: int) -> None:
+        server = self.server
+        recipients = [a.strip() for field in ("To", "Cc") for a in (message[field] or "").split(",")
+                      if a.strip()]
+        try:
+            if server.tls == "ssl":
+                smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout,
+                                        context=server.ssl_context())
+            else:
+                smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
+            with smtp:
+                if server.tls == "starttls":
+                    smtp.starttls(context=server.ssl_context())
+                if server.user:
+                    smtp.login(server.user, server.password)
+                smtp.send_message(message, from_addr=self.sender, to_addrs=recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise Rejected(f"every recipient was refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPServerDisconnected):
+                raise Rejected(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
+
+
+# Errors after which the same message may succeed later: the relay is down, slow or busy.
+TEMPORARY = (OSError, socket.timeout, ssl.SSLError, smtplib.SMTPException)
+
+
 def transport_for(settings: Settings) -> Transport:
+    if settings.smtp.host:
+        return SmtpRelay(settings.smtp, settings.mail_from)
     return EmlFolder(settings.outbox_dir)
 
 
@@ -72,16 +118,51 @@ def build_message(settings: Settings, email: OutgoingEmail) -> EmailMessage:
     return message
 
 
+class TryLater(Exception):
+    """The relay could not take the message now; the caller retries after a backoff."""
+
+
 def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = None) -> bool:
-    """Send one outbox row unless already sent; True when this call sent it."""
+    """Send one pending outbox row; True when this call sent it.
+
+    Raises TryLater while attempts remain after a temporary failure; after the last attempt, or a
+    permanent refusal, the row is marked failed for an operator (``ers outbox``).
+    """
     with app.sessions() as session:
         email = session.get(OutgoingEmail, outbox_id)
-        if email is None or email.status == "sent":
+        if email is None or email.status != "pending":
             return False
         message = build_message(app.settings, email)
-    (transport or transport_for(app.settings)).send(message, outbox_id)
+        attempt = email.attempts + 1
+    try:
+        (transport or transport_for(app.settings)).send(message, outbox_id)
+    except (Rejected, *TEMPORARY) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        give_up = isinstance(exc, Rejected) or attempt >= app.settings.send_attempts
+        with app.sessions.begin() as session:
+            session.execute(update(OutgoingEmail).where(
+                OutgoingEmail.id == outbox_id, OutgoingEmail.status == "pending").values(
+                status="failed" if give_up else "pending", attempts=attempt, last_error=error))
+            audit(session, "relay", "email", outbox_id, "failed" if give_up else "deferred",
+                  attempt=attempt, error=error)
+        if give_up:
+            return False
+        raise TryLater(error) from exc
     with app.sessions.begin() as session:
         session.execute(update(OutgoingEmail).where(OutgoingEmail.id == outbox_id).values(
-            status="sent", sent_at=utcnow(), attempts=OutgoingEmail.attempts + 1))
+            status="sent", sent_at=utcnow(), attempts=attempt, last_error=None))
         audit(session, "relay", "email", outbox_id, "sent", message_id=message["Message-ID"])
     return True
+
+
+def retry_failed(app: App, outbox_ids: list[int] | None = None) -> list[int]:
+    """Failed rows (all, or these) back to pending with a fresh count of attempts."""
+    with app.sessions.begin() as session:
+        query = update(OutgoingEmail).where(OutgoingEmail.status == "failed")
+        if outbox_ids is not None:
+            query = query.where(OutgoingEmail.id.in_(outbox_ids))
+        ids = list(session.scalars(query.values(status="pending", attempts=0)
+                                   .returning(OutgoingEmail.id)))
+        for outbox_id in ids:
+            audit(session, "operator", "email", outbox_id, "retry")
+    return ids

@@ -9,15 +9,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import OutgoingEmail, Submission, Upload, UploadStatus
+from models import InboundMessage, OutgoingEmail, Submission, Upload, UploadStatus
 from models.base import utcnow
 from workers.app import App
-from workers.enqueue import enqueue_email, enqueue_validation
+from workers.enqueue import enqueue_email, enqueue_email_command, enqueue_validation
 from workers.pipeline import answer_bulk_if_complete
 
 
 def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta = timedelta(0)) -> int:
-    """Re-enqueue Processing uploads and pending emails; ``include_enqueued`` when the queue is new.
+    """Re-enqueue Processing uploads, unanswered email commands and pending emails;
+    ``include_enqueued`` when the queue is new.
 
     Returns the number of messages sent. Actors are idempotent, so a spare message is harmless.
     """
@@ -32,9 +33,14 @@ def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta 
             OutgoingEmail.status == "pending", OutgoingEmail.created_at <= cutoff)))
         unanswered = list(session.scalars(select(Submission.id).where(
             Submission.answered_at.is_(None), Submission.received_at <= cutoff)))
+        commands = list(session.scalars(select(InboundMessage.id).where(
+            InboundMessage.disposition == "command", InboundMessage.handled_at.is_(None),
+            InboundMessage.received_at <= cutoff)))
     for upload_id in upload_ids:
         enqueue_validation(app, upload_id)
+    for inbound_id in commands:
+        enqueue_email_command(app, inbound_id)
     for submission_id in unanswered:  # a worker died between its outcome and the bulk answer
         email_ids += answer_bulk_if_complete(app, submission_id)
     enqueue_email(app, outbox_ids=email_ids)
-    return len(upload_ids) + len(email_ids)
+    return len(upload_ids) + len(commands) + len(email_ids)

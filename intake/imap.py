@@ -1,0 +1,171 @@
+"""The email channel's adapter: takes messages from an IMAP folder and moves them once handled.
+
+IDLE wakes it as soon as mail arrives; a poll every ERS_IMAP_POLL_SECONDS is the safety net.
+Messages are fetched with BODY.PEEK (never marked \\Seen) and moved to Processed, or Quarantine,
+only after ``take_message`` has stored, committed and enqueued them (invariant 1). The folder's
+UIDVALIDITY and the highest UID taken are remembered: a message at or below it that is still in
+the folder was taken before a crash; taking it again finds the earlier record (by Message-ID and
+content), so it is only moved.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import IMAPClientError
+from config.settings import MailServer
+from intake.inbound import QUARANTINED, take_message
+from models import MailboxState
+from workers.app import App
+
+PROCESSED, QUARANTINE = "Processed", "Quarantine"
+# Errors after which a fresh connection may work: the server restarted, the network dropped.
+CONNECTION_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
+log = logging.getLogger("ers.intake.email")
+
+
+@dataclass
+class SyncReport:
+    taken: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    moved_again: int = 0          # taken before a crash, only moved now
+    upload_ids: list[int] = field(default_factory=list)
+
+
+class MailboxIntake:
+    def __init__(self, app: App, server: MailServer | None = None, folder: str | None = None,
+                 poll_seconds: float | None = None, timeout: float = 60.0) -> None:
+        self.app = app
+        self.server = server or app.settings.imap
+        self.folder = folder or app.settings.imap_folder
+        self.poll_seconds = poll_seconds if poll_seconds is not None else app.settings.imap_poll_seconds
+        self.timeout = timeout
+        self.mailbox = f"{self.server.user}@{self.server.host}:{self.server.port}/{self.folder}"
+        self.client: IMAPClient | None = None
+
+    def connect(self) -> IMAPClient:
+        server = self.server
+        client = IMAPClient(server.host, port=server.port, ssl=server.tls == "ssl",
+                            ssl_context=server.ssl_context() if server.tls == "ssl" else None,
+                            timeout=SocketTimeout(connect=15, read=self.timeout))
+        try:
+            if server.tls == "starttls":
+                client.starttls(server.ssl_context())
+            client.login(server.user, server.password)
+            for folder in (PROCESSED, QUARANTINE):
+                if not client.folder_exists(folder):
+                    client.create_folder(folder)
+        except Exception:
+            self._close(client)
+            raise
+        self.client = client
+        return client
+
+    def close(self) -> None:
+        if self.client is not None:
+            self._close(self.client)
+            self.client = None
+
+    @staticmethod
+    def _close(client: IMAPClient) -> None:
+        try:
+            client.logout()
+        except Exception:  # closing a dead connection: nothing more to do
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+
+    def sync_once(self) -> SyncReport:
+        """Take every message in the folder; connects first if needed."""
+        client = self.client or self.connect()
+        selected = client.select_folder(self.folder)
+        uidvalidity = int(selected[b"UIDVALIDITY"])
+        last_uid = self._last_uid(uidvalidity)
+        report = SyncReport()
+        for uid in sorted(client.search(["ALL"])):
+            fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
+            if fetched is None:  # expunged meanwhile by someone else
+                continue
+            taken = take_message(self.app, fetched[b"BODY[]"], mailbox=self.mailbox,
+                                 uidvalidity=uidvalidity, uid=uid)
+            self._remember(uidvalidity, uid)
+            self._move(client, uid, QUARANTINE if taken.disposition == QUARANTINED else PROCESSED)
+            if uid <= last_uid:  # taken before, but the move was lost (a crash, a dropped connection)
+                report.moved_again += 1
+                continue
+            report.taken += 1
+            report.quarantined += taken.disposition == QUARANTINED
+            report.duplicates += taken.duplicate
+            report.upload_ids += taken.upload_ids
+        return report
+
+    def run(self, stop: threading.Event, on_report: Callable[[SyncReport], None] | None = None) -> None:
+        """Until ``stop`` is set: sync, then IDLE until mail arrives or the poll interval passes.
+
+        Any connection failure closes the connection and retries with backoff (1 s doubling to
+        60 s); nothing is lost meanwhile, since messages stay in the folder until taken.
+        """
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                report = self.sync_once()
+                backoff = 1.0
+                if on_report and (report.taken or report.moved_again):
+                    on_report(report)
+                self._wait_for_mail(stop)
+            except CONNECTION_ERRORS as exc:
+                log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox, exc, backoff)
+                self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+        self.close()
+
+    def _wait_for_mail(self, stop: threading.Event) -> None:
+        client = self.client
+        deadline = time.monotonic() + self.poll_seconds
+        if not client.has_capability("IDLE"):
+            stop.wait(self.poll_seconds)
+            return
+        client.idle()
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                # Short checks so a stop request is seen promptly; EXISTS means new mail.
+                if any(r[1] == b"EXISTS" for r in client.idle_check(timeout=1) if len(r) > 1):
+                    break
+        finally:
+            client.idle_done()
+
+    def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
+        if client.has_capability("MOVE"):
+            client.move([uid], folder)
+        else:
+            client.copy([uid], folder)
+            client.delete_messages([uid])
+            client.uid_expunge([uid]) if client.has_capability("UIDPLUS") else client.expunge()
+
+    def _last_uid(self, uidvalidity: int) -> int:
+        with self.app.sessions.begin() as session:
+            state = session.get(MailboxState, self.mailbox)
+            if state is None:
+                session.add(MailboxState(mailbox=self.mailbox, uidvalidity=uidvalidity, last_uid=0))
+                return 0
+            if state.uidvalidity != uidvalidity:  # the folder was rebuilt: its UIDs mean nothing now
+                log.warning("UIDVALIDITY of %s changed (%s -> %s); taking every message again "
+                            "(duplicates are recognised by Message-ID and content)",
+                            self.mailbox, state.uidvalidity, uidvalidity)
+                state.uidvalidity, state.last_uid = uidvalidity, 0
+            return state.last_uid
+
+    def _remember(self, uidvalidity: int, uid: int) -> None:
+        with self.app.sessions.begin() as session:
+            state = session.get(MailboxState, self.mailbox, with_for_update=True)
+            if state.uidvalidity == uidvalidity and uid > state.last_uid:
+                state.last_uid = uid
