@@ -372,7 +372,7 @@ def cmd_outbox_list(args) -> int:
         if args.status:
             query = query.where(OutgoingEmail.status == args.status)
         rows = list(session.scalars(query))
-    print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sent", "failed")))
+    print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sending", "sent", "failed")))
     for row in rows:
         when = row.sent_at or row.created_at
         print(f"#{row.id}  {row.status:<7} {in_london(when):%d/%m/%Y %H:%M}  {row.kind:<9} "
@@ -500,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = command("list", cmd_outbox_list, "List outgoing emails, newest first, with attempts and the "
                 "last error.", gsub)
-    p.add_argument("--status", choices=("pending", "sent", "failed"))
+    p.add_argument("--status", choices=("pending", "sending", "sent", "failed"))
     p.add_argument("--limit", type=int, default=50)
     p = command("retry", cmd_outbox_retry, "Queue failed emails again (all, or these ids).", gsub)
     p.add_argument("ids", nargs="*", type=int, metavar="ID")

@@ -23,8 +23,10 @@ class OutgoingEmail(Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     in_reply_to: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[str | None] = mapped_column(String(300), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending/sent/failed
+    # pending -> sending (claimed by one relay) -> sent, or back to pending, or failed
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

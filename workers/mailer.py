@@ -12,6 +12,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -125,34 +126,61 @@ class TryLater(Exception):
 def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = None) -> bool:
     """Send one pending outbox row; True when this call sent it.
 
-    Raises TryLater while attempts remain after a temporary failure; after the last attempt, or a
-    permanent refusal, the row is marked failed for an operator (``ers outbox``).
+    The row is claimed first (pending -> sending, a conditional update), so two workers given
+    the same id never both send it. Raises TryLater while attempts remain after a temporary
+    failure; after the last attempt, or a permanent refusal, the row is marked failed for an
+    operator (``ers outbox``).
     """
-    with app.sessions() as session:
-        email = session.get(OutgoingEmail, outbox_id)
-        if email is None or email.status != "pending":
+    with app.sessions.begin() as session:
+        claimed = session.execute(update(OutgoingEmail).where(
+            OutgoingEmail.id == outbox_id, OutgoingEmail.status == "pending").values(
+            status="sending", claimed_at=utcnow(), attempts=OutgoingEmail.attempts + 1))
+        if claimed.rowcount != 1:
             return False
-        message = build_message(app.settings, email)
-        attempt = email.attempts + 1
+        email = session.get(OutgoingEmail, outbox_id)
+        message, attempt = build_message(app.settings, email), email.attempts
     try:
         (transport or transport_for(app.settings)).send(message, outbox_id)
     except (Rejected, *TEMPORARY) as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         give_up = isinstance(exc, Rejected) or attempt >= app.settings.send_attempts
-        with app.sessions.begin() as session:
-            session.execute(update(OutgoingEmail).where(
-                OutgoingEmail.id == outbox_id, OutgoingEmail.status == "pending").values(
-                status="failed" if give_up else "pending", attempts=attempt, last_error=error))
-            audit(session, "relay", "email", outbox_id, "failed" if give_up else "deferred",
-                  attempt=attempt, error=error)
+        _settle(app, outbox_id, "failed" if give_up else "pending", "failed" if give_up else "deferred",
+                last_error=error, attempt=attempt)
         if give_up:
             return False
         raise TryLater(error) from exc
-    with app.sessions.begin() as session:
-        session.execute(update(OutgoingEmail).where(OutgoingEmail.id == outbox_id).values(
-            status="sent", sent_at=utcnow(), attempts=attempt, last_error=None))
-        audit(session, "relay", "email", outbox_id, "sent", message_id=message["Message-ID"])
+    except BaseException:  # anything unforeseen: release the claim so the row is not stuck
+        _settle(app, outbox_id, "pending", "released")
+        raise
+    _settle(app, outbox_id, "sent", "sent", sent_at=utcnow(), last_error=None,
+            message_id=message["Message-ID"])
     return True
+
+
+def _settle(app: App, outbox_id: int, status: str, action: str, attempt: int | None = None,
+            message_id: str | None = None, **values) -> None:
+    with app.sessions.begin() as session:
+        session.execute(update(OutgoingEmail).where(
+            OutgoingEmail.id == outbox_id, OutgoingEmail.status == "sending").values(
+            status=status, claimed_at=None, **values))
+        detail = {k: v for k, v in (("attempt", attempt), ("error", values.get("last_error")),
+                                    ("message_id", message_id)) if v is not None}
+        audit(session, "relay", "email", outbox_id, action, **detail)
+
+
+def release_stale_claims(app: App, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Rows left 'sending' by a relay that died mid-send go back to pending.
+
+    The relay may have accepted such a message just before the crash; it is sent again with the
+    same Message-ID, which mail clients show once. Any attempt lasts far less than ten minutes.
+    """
+    with app.sessions.begin() as session:
+        ids = list(session.scalars(update(OutgoingEmail).where(
+            OutgoingEmail.status == "sending", OutgoingEmail.claimed_at <= utcnow() - older_than)
+            .values(status="pending", claimed_at=None).returning(OutgoingEmail.id)))
+        for outbox_id in ids:
+            audit(session, "relay", "email", outbox_id, "claim expired")
+    return ids
 
 
 def retry_failed(app: App, outbox_ids: list[int] | None = None) -> list[int]:

@@ -22,6 +22,9 @@ def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta 
 
     Returns the number of messages sent. Actors are idempotent, so a spare message is harmless.
     """
+    from workers.mailer import release_stale_claims
+
+    release_stale_claims(app)
     cutoff = utcnow() - older_than
     with app.sessions() as session:
         query = select(Upload.id).where(Upload.status == UploadStatus.PROCESSING,

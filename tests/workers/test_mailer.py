@@ -96,3 +96,35 @@ def test_the_message_threads_to_the_senders_email_and_has_text_and_html(app):
     assert message["References"] == "<orig@acorn.sch.example>"
     assert message["Message-ID"] == email.message_id
     assert {p.get_content_type() for p in message.walk()} >= {"text/plain", "text/html"}
+
+
+def test_two_workers_given_the_same_email_send_it_once(app, receipt_id):
+    import threading
+    relay, start = Relay(), threading.Barrier(4)
+
+    def send():
+        start.wait()
+        send_outbox_email(app, receipt_id, relay)
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(relay.sent) == 1
+
+
+def test_a_claim_left_by_a_relay_that_died_mid_send_is_released_after_ten_minutes(app, receipt_id):
+    from datetime import timedelta
+    from sqlalchemy import update
+    from models.base import utcnow
+    from workers.mailer import release_stale_claims
+    with app.sessions.begin() as session:
+        session.execute(update(OutgoingEmail).where(OutgoingEmail.id == receipt_id).values(
+            status="sending", claimed_at=utcnow() - timedelta(minutes=3)))
+    assert release_stale_claims(app) == []
+    assert send_outbox_email(app, receipt_id, Relay()) is False  # still claimed
+    with app.sessions.begin() as session:
+        session.execute(update(OutgoingEmail).where(OutgoingEmail.id == receipt_id).values(
+            claimed_at=utcnow() - timedelta(minutes=11)))
+    assert release_stale_claims(app) == [receipt_id]
+    assert send_outbox_email(app, receipt_id, Relay()) is True

@@ -1,4 +1,5 @@
-"""The email channel: inbound messages, the IMAP folder's position, and threading of answers.
+"""The email channel: inbound messages, the IMAP folder's position, threading of answers, and
+the relay's claim on an outgoing email.
 
 Revision ID: 0004
 Revises: 0003
@@ -46,9 +47,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("message_id", sa.String(500), nullable=True))
+    with op.batch_alter_table("outgoing_emails") as batch:
+        batch.add_column(sa.Column("claimed_at", models.base.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outgoing_emails") as batch:
+        batch.drop_column("claimed_at")
     with op.batch_alter_table("submissions") as batch:
         batch.drop_column("message_id")
     op.drop_table("mailbox_states")

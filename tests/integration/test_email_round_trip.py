@@ -1,0 +1,268 @@
+"""The email channel end to end on a real Dovecot (IMAP) and Postfix (SMTP) delivering into it.
+
+Schools send with SMTP; the service takes mail over IMAP and answers through the SMTP relay with
+STARTTLS and a login; each test reads the answers back from the school's own mailbox.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from conftest import ACORN, BEECH, CEDAR, DALE, ELM, TRUST_ADMIN, build_app, contact_of, service_url
+from helpers import invalid_ks1, valid_ks1, wait_until
+from intake.imap import MailboxIntake
+from mail_helpers import MailServers, make_email, message_id_of
+from models import InboundMessage, OutgoingEmail, Upload, UploadStatus
+from workers.enqueue import enqueue_email
+from workers.mailer import TryLater, send_outbox_email
+from workers.runner import drain
+
+pytestmark = pytest.mark.services
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = REPO / "config" / "services"
+SCHOOLS = (ACORN, BEECH, CEDAR, DALE, ELM)
+
+
+@pytest.fixture
+def mail() -> MailServers:
+    return MailServers(service_url("ERS_TEST_MAIL_HOST"), int(service_url("ERS_TEST_IMAP_PORT")),
+                       int(service_url("ERS_TEST_SMTP_PORT")), service_url("ERS_TEST_MAIL_PASSWORD"),
+                       service_url("ERS_TEST_MAIL_CA"))
+
+
+def mail_settings(app, mail: MailServers):
+    """The service's own mailbox (new for each test) for intake, and the relay for answers."""
+    from config.settings import MailServer
+    address = f"results-{uuid.uuid4().hex[:8]}@ers.localhost"
+    server = MailServer(host=mail.host, port=mail.smtp_port, tls="starttls", user=address,
+                        password=mail.password, ca_file=mail.ca_file)
+    return replace(app.settings, mail_from=address, smtp=server, imap_poll_seconds=2,
+                   imap=replace(server, port=mail.imap_port))
+
+
+@pytest.fixture
+def mail_app(tmp_path, mail, stub_broker, stub_worker):
+    app = build_app(tmp_path / "data")
+    app.settings = mail_settings(app, mail)
+    mail.clear(TRUST_ADMIN, *(contact_of(d) for d in SCHOOLS))
+    yield app
+    app.engine.dispose()
+
+
+def answers_to(mail, user, count, **kw):
+    return mail.wait_for(user, count, where=lambda m: m["X-ERS-Kind"] is not None, **kw)
+
+
+def kinds(messages) -> list[str]:
+    return sorted(m["X-ERS-Kind"] for m in messages)
+
+
+def test_a_school_sends_a_template_gets_its_errors_then_sends_it_corrected_and_gets_success(
+        mail_app, mail, stub_broker):
+    school, service = contact_of(ACORN), mail_app.settings.mail_from
+    intake = MailboxIntake(mail_app)
+    first = make_email(school, service, "KS1 results", [("KS1 Acorn.xlsx", invalid_ks1(ACORN))])
+    mail.send(first, school, service)
+    mail.wait_for(service, 1)
+    assert intake.sync_once().taken == 1
+    drain(stub_broker)
+    got = answers_to(mail, school, 2)
+    assert kinds(got) == ["receipt", "result"]
+    error = next(m for m in got if m["X-ERS-Kind"] == "result")
+    original_id = message_id_of(first)
+    assert error["In-Reply-To"] == original_id and error["References"] == original_id
+    assert error["Subject"] == "File upload error: KS1 Acorn.xlsx"
+    assert "Range must be between 85 to 115" in error.get_body(("plain",)).get_content()
+    assert error.get_body(("html",)) is not None
+    [workbook] = [p for p in error.iter_attachments()]
+    assert workbook.get_filename().endswith(".xlsx")
+    # The service's copy was never marked read, and is in Processed.
+    [kept] = mail.messages(service, "Processed")
+    assert "\\Seen" not in kept["X-Test-Flags"] and mail.messages(service) == []
+
+    mail.send(make_email(school, service, "KS1 corrected", [("KS1 Acorn.xlsx", valid_ks1(ACORN))]),
+              school, service)
+    mail.wait_for(service, 1)
+    intake.sync_once()
+    drain(stub_broker)
+    got = answers_to(mail, school, 4)
+    success = [m for m in got if m["Subject"] == "File uploaded successfully: KS1 Acorn.xlsx"]
+    assert len(success) == 1
+    body = success[0].get_body(("plain",)).get_content()
+    assert "24 pupils were processed" in body and "Reports will be available by" in body
+    # The trust's administrator gets a copy of the school's own upload's answers.
+    copies = mail.wait_for(TRUST_ADMIN, 2, where=lambda m: m["X-ERS-Kind"] == "result")
+    assert {m["Subject"] for m in copies} == {"File upload error: KS1 Acorn.xlsx",
+                                              "File uploaded successfully: KS1 Acorn.xlsx"}
+    intake.close()
+
+
+def test_a_strangers_email_is_quarantined_and_gets_no_reply(mail_app, mail, stub_broker):
+    stranger, service = f"someone-{uuid.uuid4().hex[:6]}@stranger.example", mail_app.settings.mail_from
+    mail.send(make_email(stranger, service, "KS1", [("KS1.xlsx", valid_ks1(ACORN))]), stranger, service)
+    mail.wait_for(service, 1)
+    intake = MailboxIntake(mail_app)
+    report = intake.sync_once()
+    drain(stub_broker)
+    assert (report.taken, report.quarantined) == (1, 1)
+    assert len(mail.messages(service, "Quarantine")) == 1 and mail.messages(service) == []
+    with mail_app.sessions() as session:
+        assert session.query(OutgoingEmail).count() == 0
+        assert session.query(Upload).count() == 0
+    assert mail.messages(stranger) == []
+    intake.close()
+
+
+def test_fifty_messages_arriving_at_once_are_all_answered_once(mail_app, mail, stub_broker):
+    service = mail_app.settings.mail_from
+    sent_ids = []
+    for n in range(50):
+        school = SCHOOLS[n % 5]
+        raw = make_email(contact_of(school), service, f"KS1 {n}",
+                         [(f"ks1-{n}.xlsx", valid_ks1(school, change=n))])
+        sent_ids.append(message_id_of(raw))
+        mail.send(raw, contact_of(school), service)
+    intake = MailboxIntake(mail_app)
+    stop = threading.Event()
+    runner = threading.Thread(target=intake.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        for school in SCHOOLS:
+            answers_to(mail, contact_of(school), 20, timeout=120)
+    finally:
+        stop.set()
+        runner.join(30)
+    drain(stub_broker)
+    replies = [m for s in SCHOOLS for m in mail.messages(contact_of(s)) if m["X-ERS-Kind"]]
+    assert len(replies) == 100
+    assert sorted(m["In-Reply-To"] for m in replies) == sorted(sent_ids * 2)
+    assert len({m["Message-ID"] for m in replies}) == 100
+    assert len(mail.messages(service, "Processed")) == 50 and mail.messages(service) == []
+
+
+def test_restarting_the_imap_server_during_intake_loses_nothing(mail_app, mail, stub_broker):
+    service = mail_app.settings.mail_from
+    intake = MailboxIntake(mail_app)
+    stop = threading.Event()
+    runner = threading.Thread(target=intake.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        for n in range(10):
+            mail.send(make_email(contact_of(ACORN), service, f"KS1 {n}",
+                                 [(f"a{n}.xlsx", valid_ks1(ACORN, change=n))]), contact_of(ACORN), service)
+        subprocess.run(["bash", str(SERVICES / "dovecot.sh"), "restart"], check=True,
+                       capture_output=True, timeout=120)
+        for n in range(10, 20):
+            mail.send(make_email(contact_of(ACORN), service, f"KS1 {n}",
+                                 [(f"a{n}.xlsx", valid_ks1(ACORN, change=n))]), contact_of(ACORN), service)
+        answers_to(mail, contact_of(ACORN), 40, timeout=120)
+    finally:
+        stop.set()
+        runner.join(30)
+    drain(stub_broker)
+    with mail_app.sessions() as session:
+        assert session.query(InboundMessage).count() == 20
+        assert session.query(Upload).count() == 20
+    assert len([m for m in mail.messages(contact_of(ACORN)) if m["X-ERS-Kind"]]) == 40
+    assert mail.messages(service) == []
+
+
+def test_while_the_relay_is_down_answers_wait_and_are_sent_once_when_it_is_back(
+        mail_app, mail, stub_broker):
+    from intake.receive import receive
+    postfix = str(SERVICES / "postfix.sh")
+    subprocess.run(["bash", postfix, "stop"], check=True, capture_output=True, timeout=120)
+    try:
+        receive(mail_app, valid_ks1(BEECH), file_name="b.xlsx", sender=contact_of(BEECH),
+                channel="cli")
+        drain(stub_broker)  # the worker tried, and left the answers pending
+        with mail_app.sessions() as session:
+            receipt = session.scalar(select(OutgoingEmail).where(OutgoingEmail.kind == "receipt"))
+        assert (receipt.status, receipt.attempts) == ("pending", 1)
+        assert "Connection refused" in receipt.last_error
+        with pytest.raises(TryLater):
+            send_outbox_email(mail_app, receipt.id)
+    finally:
+        subprocess.run(["bash", postfix, "start"], check=True, capture_output=True, timeout=120)
+    assert send_outbox_email(mail_app, receipt.id) is True
+    assert send_outbox_email(mail_app, receipt.id) is False  # a restart finds it sent
+    enqueue_email(mail_app)  # what a restarted worker does: every pending row, once
+    drain(stub_broker)
+    got = mail.wait_for(contact_of(BEECH), 2)
+    assert kinds(got) == ["receipt", "result"]
+    assert next(m for m in got if m["X-ERS-Kind"] == "receipt")["Message-ID"] == receipt.message_id
+    time.sleep(2)  # room for a second copy to arrive, were one sent
+    assert len(mail.messages(contact_of(BEECH))) == 2
+
+
+def test_a_worker_killed_mid_validation_still_leads_to_exactly_one_answer(
+        tmp_path, mail, pg_url, amqp_url, rabbit_broker):
+    app = build_app(tmp_path / "data", database_url=pg_url, broker_url=amqp_url)
+    app.settings = mail_settings(app, mail)
+    mail.clear(contact_of(DALE), TRUST_ADMIN)
+    service, school = app.settings.mail_from, contact_of(DALE)
+    env = dict(os.environ, ERS_DATA_DIR=str(app.settings.data_dir), ERS_DATABASE_URL=pg_url,
+               ERS_BROKER_URL=amqp_url, ERS_COLLECTIONS=str(app.settings.collections_file),
+               ERS_MAIL_FROM=service, ERS_SMTP_HOST=mail.host, ERS_SMTP_PORT=str(mail.smtp_port),
+               ERS_SMTP_TLS="starttls", ERS_SMTP_USER=service, ERS_SMTP_PASSWORD=mail.password,
+               ERS_SMTP_CA_FILE=mail.ca_file)
+    mail.send(make_email(school, service, "KS1", [("dale.xlsx", valid_ks1(DALE))]), school, service)
+    mail.wait_for(service, 1)
+    intake = MailboxIntake(app)
+    [upload_id] = intake.sync_once().upload_ids
+    intake.close()
+
+    # Hold the school's row lock so the worker stops inside process_upload, after reading the
+    # file and before recording the outcome; then kill it there.
+    locker = create_engine(pg_url)
+    with locker.connect() as held:
+        held.execute(text("SELECT id FROM schools WHERE dfe = :dfe FOR UPDATE"), {"dfe": DALE})
+
+        def worker():
+            return subprocess.Popen([sys.executable, "-m", "intake.cli", "worker", "--threads", "2"],
+                                    cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+        first = worker()
+
+        def blocked() -> bool:
+            with locker.connect() as probe:
+                return probe.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE '%schools%FOR UPDATE%'")) > 0
+        try:
+            wait_until(blocked, timeout=60)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.communicate(timeout=30)
+        held.rollback()
+    with app.sessions() as session:
+        assert session.get(Upload, upload_id).status == UploadStatus.PROCESSING
+    second = worker()
+    try:
+        got = mail.wait_for(school, 2, where=lambda m: m["X-ERS-Kind"] in ("receipt", "result"),
+                            timeout=120)
+        wait_until(lambda: _all_sent(app), timeout=60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=30)
+    got = [m for m in mail.messages(school) if m["X-ERS-Kind"]]
+    assert kinds(got) == ["receipt", "result"]
+    with app.sessions() as session:
+        assert session.get(Upload, upload_id).status == UploadStatus.SUCCESSFUL
+    locker.dispose()
+    app.engine.dispose()
+
+
+def _all_sent(app) -> bool:
+    with app.sessions() as session:
+        return set(session.scalars(select(OutgoingEmail.status))) == {"sent"}
