@@ -310,7 +310,9 @@ def cmd_intake_email(args) -> int:
             print(f"{report.taken} message(s) taken: {len(report.upload_ids)} file(s) received, "
                   f"{report.quarantined} quarantined, {report.duplicates} already known"
                   + (f"; {report.moved_again} left by an earlier run moved" if report.moved_again
-                     else ""), flush=True)
+                     else "")
+                  + (f"; {report.failed} could not be taken now (see the log), left for the next "
+                     "check" if report.failed else ""), flush=True)
 
         if args.once:
             show(intake.sync_once())

@@ -36,6 +36,7 @@ class SyncReport:
     quarantined: int = 0
     duplicates: int = 0
     moved_again: int = 0          # taken before a crash, only moved now
+    failed: int = 0               # could not be taken now (logged); left in the folder for later
     upload_ids: list[int] = field(default_factory=list)
 
 
@@ -94,8 +95,16 @@ class MailboxIntake:
             fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
             if fetched is None:  # expunged meanwhile by someone else
                 continue
-            taken = take_message(self.app, fetched[b"BODY[]"], mailbox=self.mailbox,
-                                 uidvalidity=uidvalidity, uid=uid)
+            try:
+                taken = take_message(self.app, fetched[b"BODY[]"], mailbox=self.mailbox,
+                                     uidvalidity=uidvalidity, uid=uid)
+            except CONNECTION_ERRORS:
+                raise
+            except Exception:  # the database is down, or a bug: one message must not stop the rest
+                log.exception("could not take message UID %s of %s; it stays for the next check",
+                              uid, self.mailbox)
+                report.failed += 1
+                continue
             self._remember(uidvalidity, uid)
             self._move(client, uid, QUARANTINE if taken.disposition == QUARANTINED else PROCESSED)
             if uid <= last_uid:  # taken before, but the move was lost (a crash, a dropped connection)
@@ -118,7 +127,7 @@ class MailboxIntake:
             try:
                 report = self.sync_once()
                 backoff = 1.0
-                if on_report and (report.taken or report.moved_again):
+                if on_report and (report.taken or report.moved_again or report.failed):
                     on_report(report)
                 self._wait_for_mail(stop)
             except CONNECTION_ERRORS as exc:

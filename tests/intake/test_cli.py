@@ -11,8 +11,9 @@ from intake.cli import build_parser, main
 
 COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["roster", "import"],
             ["submit"], ["validate"], ["history"], ["delete"], ["confirm"], ["worker"],
-            ["template"], ["ctf-parts"], ["intake", "folder"],
-            ["demo"]]
+            ["template"], ["ctf-parts"], ["intake", "folder"], ["intake", "email"],
+            ["quarantine", "list"], ["quarantine", "release"], ["outbox", "list"],
+            ["outbox", "retry"], ["outbox", "send"], ["demo"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ers")

@@ -266,3 +266,92 @@ def test_a_worker_killed_mid_validation_still_leads_to_exactly_one_answer(
 def _all_sent(app) -> bool:
     with app.sessions() as session:
         return set(session.scalars(select(OutgoingEmail.status))) == {"sent"}
+
+
+def test_a_trust_emails_its_schools_files_at_once_and_gets_one_answer_with_a_line_per_school(
+        mail_app, mail, stub_broker):
+    service = mail_app.settings.mail_from
+    mail.send(make_email(TRUST_ADMIN, service, "Our KS1 files", [
+        ("acorn.xlsx", valid_ks1(ACORN)), ("beech.xlsx", invalid_ks1(BEECH)),
+        ("cedar.xlsx", valid_ks1(CEDAR))]), TRUST_ADMIN, service)
+    mail.wait_for(service, 1)
+    intake = MailboxIntake(mail_app)
+    assert len(intake.sync_once().upload_ids) == 3
+    intake.close()
+    drain(stub_broker)
+    got = answers_to(mail, TRUST_ADMIN, 2)
+    assert kinds(got) == ["bulk", "receipt"]
+    bulk = next(m for m in got if m["X-ERS-Kind"] == "bulk").get_body(("plain",)).get_content()
+    for line in ("Acorn Primary School (8012001): acorn.xlsx", "Beech Primary School (8012002): "
+                 "beech.xlsx", "Cedar Infant School (8012003): cedar.xlsx"):
+        assert line in bulk
+    assert "Upload error" in bulk
+    # Each school's own contact hears about its own file only.
+    for school, name in ((ACORN, "acorn.xlsx"), (BEECH, "beech.xlsx"), (CEDAR, "cedar.xlsx")):
+        [result] = answers_to(mail, contact_of(school), 1)
+        assert (result["X-ERS-Kind"], result["To"]) == ("result", contact_of(school))
+        assert result["Subject"].endswith(f": {name}")
+
+
+def test_a_message_taken_before_a_crash_is_only_moved_on_the_next_run(mail_app, mail, stub_broker):
+    from intake.inbound import take_message
+    service = mail_app.settings.mail_from
+    mail.send(make_email(contact_of(ELM), service, "KS1", [("elm.xlsx", valid_ks1(ELM))]),
+              contact_of(ELM), service)
+    mail.wait_for(service, 1)
+    intake = MailboxIntake(mail_app)
+    client = intake.connect()
+    client.select_folder("INBOX")
+    [uid] = client.search(["ALL"])
+    raw = client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+    take_message(mail_app, raw, mailbox=intake.mailbox, uidvalidity=1, uid=uid)  # then "crash"
+    report = intake.sync_once()
+    intake.close()
+    drain(stub_broker)
+    assert (report.taken, report.duplicates) == (1, 1)
+    with mail_app.sessions() as session:
+        assert session.query(Upload).count() == 1
+    assert mail.messages(service) == [] and len(mail.messages(service, "Processed")) == 1
+    assert kinds(answers_to(mail, contact_of(ELM), 2)) == ["receipt", "result"]
+
+
+def test_the_operator_runs_email_intake_lists_and_releases_quarantine_and_reads_the_outbox(
+        tmp_path, mail):
+    app = build_app(tmp_path / "data")
+    app.settings = mail_settings(app, mail)
+    service = app.settings.mail_from
+    mail.clear(contact_of(DALE))
+    env = dict(os.environ, ERS_DATA_DIR=str(app.settings.data_dir),
+               ERS_COLLECTIONS=str(app.settings.collections_file), ERS_MAIL_FROM=service,
+               ERS_IMAP_HOST=mail.host, ERS_IMAP_PORT=str(mail.imap_port), ERS_IMAP_TLS="starttls",
+               ERS_IMAP_USER=service, ERS_IMAP_PASSWORD=mail.password, ERS_IMAP_CA_FILE=mail.ca_file,
+               ERS_SMTP_HOST=mail.host, ERS_SMTP_PORT=str(mail.smtp_port), ERS_SMTP_TLS="starttls",
+               ERS_SMTP_USER=service, ERS_SMTP_PASSWORD=mail.password, ERS_SMTP_CA_FILE=mail.ca_file,
+               ERS_AUTHSERV_ID="mx.ers.localhost")
+    env.pop("ERS_DATABASE_URL", None)
+    env.pop("ERS_BROKER_URL", None)
+
+    def ers(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "intake.cli", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    # Our server stamped DMARC as failing (the school's domain has no DKIM set up, say).
+    failing = {"Authentication-Results": "mx.ers.localhost; dmarc=fail header.from=dale.sch.example"}
+    mail.send(make_email(contact_of(DALE), service, "KS1", [("dale.xlsx", valid_ks1(DALE))],
+                         headers=failing), contact_of(DALE), service)
+    mail.wait_for(service, 1)
+    assert "1 message(s) taken: 0 file(s) received, 1 quarantined" in ers("intake", "email", "--once")
+    listed = ers("quarantine", "list")
+    assert contact_of(DALE) in listed and "dmarc=fail" in listed
+    assert mail.messages(contact_of(DALE)) == []
+    message_id = listed.split()[0].lstrip("#")
+    released = ers("quarantine", "release", message_id, "--by", "ops")
+    assert "handled as upload, 1 file(s) received" in released and "Successful" in released
+    assert kinds(answers_to(mail, contact_of(DALE), 2)) == ["receipt", "result"]
+    outbox = ers("outbox", "list")
+    assert outbox.startswith("0 pending, 0 sending, 2 sent, 0 failed")
+    assert "File uploaded successfully: dale.xlsx" in outbox
+    assert "Nothing in quarantine." in ers("quarantine", "list")
+    app.engine.dispose()
