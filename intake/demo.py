@@ -153,6 +153,37 @@ def _exchange(app, broker, drop, email, rows, broken, stranger, extra) -> None:
         print(f"Confirmed #{upload_id}.")
     drain(broker)
 
+    _step("Emails, as `ers intake email` takes them from the mailbox: a command, a file, a stranger")
+    _emails(app, broker, email, rows)
+
+
+def _emails(app, broker, email, rows) -> None:
+    from email.message import EmailMessage
+
+    from intake.inbound import take_message
+    (acorn, beech, _, _, elm) = [s[0] for s in world.SCHOOLS]
+
+    def message(n: int, sender: str, subject: str, attachment: tuple[str, bytes] | None) -> bytes:
+        built = EmailMessage()
+        built["From"], built["To"], built["Subject"] = sender, app.settings.mail_from, subject
+        built["Message-ID"] = f"<demo.{n}@demo.example>"
+        built.set_content("Sent by the demo.")
+        if attachment:
+            built.add_attachment(attachment[1], maintype="application", subtype="octet-stream",
+                                 filename=attachment[0])
+        return built.as_bytes()
+
+    for n, (sender, subject, attachment) in enumerate((
+            (email[beech], "TEMPLATE ks1-demo", None),
+            (email[elm], "HISTORY", None),
+            (email[acorn], "KS1 results", ("Acorn KS1 by email.xlsx", ks1_workbook(rows[acorn]))),
+            ("someone@unknown.example", "results", ("r.xlsx", ks1_workbook(rows[acorn]))))):
+        taken = take_message(app, message(n, sender, subject, attachment), mailbox="demo")
+        print(f"{sender}: {subject!r} -> {taken.disposition}"
+              + (f" (upload #{', #'.join(map(str, taken.upload_ids))})" if taken.upload_ids else ""))
+    drain(broker)
+    print("The stranger got no reply; `ers quarantine list` shows the message and why.")
+
 
 def _zip(files: dict[str, bytes]) -> bytes:
     import io

@@ -73,7 +73,11 @@ def test_the_demo_runs_and_shows_every_status(tmp_path, capsys):
     for status in ("Successful", "Overwritten", "Upload error", "Deleted"):
         assert status in out
     assert "1 refused" in out
-    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) >= 14
+    assert "'TEMPLATE ks1-demo' -> command" in out and "-> quarantined" in out
+    outbox = tmp_path / "demo" / "outbox"
+    assert len(list(outbox.glob("*.eml"))) >= 14
+    replies = [p.read_bytes() for p in outbox.glob("*-reply.eml")]
+    assert len(replies) == 2 and any(b"8012002_ks1-template_ks1-demo.xlsx" in r for r in replies)
 
 
 def test_a_prefilled_template_lists_the_schools_year_2_pupils_and_validates_once_filled(env, capsys):
