@@ -100,6 +100,8 @@ def _route(incoming: Incoming, reason: str | None) -> tuple[str, str | None, str
     """(disposition, command, argument) for a message."""
     if reason is not None:
         return QUARANTINED, None, None
+    if incoming.our_answer:  # a school's mailbox forwarded our answer back: answering would loop
+        return IGNORED, None, None
     command = parse_subject(incoming.subject)
     if command is not None:
         return COMMAND, command.verb, " ".join(command.arguments) or None

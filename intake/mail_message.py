@@ -30,6 +30,7 @@ class Incoming:
     authentication_results: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     auto_submitted: bool = False  # an out-of-office or other automatic reply (RFC 3834)
+    our_answer: bool = False      # one of the service's own answers, come back (a forwarding rule)
 
     @property
     def dedup_key(self) -> str:
@@ -51,7 +52,8 @@ def parse(raw: bytes) -> Incoming:
                         authentication_results=[str(h) for h in
                                                 message.get_all("Authentication-Results") or []],
                         references=_header(message, "References").split(),
-                        auto_submitted=_automatic(message))
+                        auto_submitted=_automatic(message),
+                        our_answer=bool(_header(message, "X-ERS-Kind")))
     for part in message.walk():
         if part.is_multipart():
             continue

@@ -241,3 +241,19 @@ def test_a_trust_emails_several_schools_files_and_gets_one_answer_with_a_line_pe
     school_results = outbox(app, kind="result")
     assert sorted(e.to_addrs[0] for e in school_results) == sorted(
         contact_of(d) for d in (ACORN, BEECH, CEDAR))
+
+
+def test_our_own_answer_forwarded_back_by_a_schools_mailbox_is_not_taken_or_answered(
+        app, stub_broker, stub_worker):
+    from workers.mailer import build_message
+    take(app, make_email(contact_of(ACORN), SERVICE, "KS1", [("KS1.xlsx", invalid_ks1(ACORN))]))
+    drain(stub_broker)
+    error_answer = outbox(app, kind="result")[0]
+    bounced = build_message(app.settings, error_answer)  # carries the annotated workbook
+    del bounced["From"]
+    bounced["From"] = contact_of(ACORN)
+    assert take(app, bounced.as_bytes(), uid=2).disposition == "ignored"
+    drain(stub_broker)
+    with app.sessions() as session:
+        assert session.query(Upload).count() == 1
+    assert len(outbox(app)) == 2

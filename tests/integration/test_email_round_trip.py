@@ -355,3 +355,32 @@ def test_the_operator_runs_email_intake_lists_and_releases_quarantine_and_reads_
     assert "File uploaded successfully: dale.xlsx" in outbox
     assert "Nothing in quarantine." in ers("quarantine", "list")
     app.engine.dispose()
+
+
+def test_a_rebuilt_folder_with_a_new_uidvalidity_is_taken_again_without_second_uploads(
+        mail_app, mail, stub_broker):
+    from models import MailboxState
+    service, folder = mail_app.settings.mail_from, "Submissions"
+    raw = make_email(contact_of(ELM), service, "KS1", [("elm.xlsx", valid_ks1(ELM))])
+    intake = MailboxIntake(mail_app, folder=folder)
+    admin = mail.imap(service)
+    admin.create_folder(folder)
+    admin.append(folder, raw)
+    first = intake.sync_once()
+    intake.close()
+    with mail_app.sessions() as session:
+        before = session.get(MailboxState, intake.mailbox)
+        old_validity, old_last = before.uidvalidity, before.last_uid
+    # The folder is deleted and made again (a restored backup, a migrated server): UIDs restart.
+    admin.delete_folder(folder)
+    admin.create_folder(folder)
+    admin.append(folder, raw)
+    admin.logout()
+    second = intake.sync_once()
+    intake.close()
+    drain(stub_broker)
+    with mail_app.sessions() as session:
+        after = session.get(MailboxState, intake.mailbox)
+        assert session.query(Upload).count() == 1
+    assert (first.taken, second.taken, second.duplicates) == (1, 1, 1)
+    assert after.uidvalidity != old_validity and (old_last, after.last_uid) == (1, 1)
