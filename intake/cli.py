@@ -76,6 +76,11 @@ def cmd_roster_import(args) -> int:
     return _import(args, "Pupils", import_roster)
 
 
+def cmd_partners_import(args) -> int:
+    from intake.registry_import import import_partners
+    return _import(args, "Partners", import_partners)
+
+
 def cmd_validate(args) -> int:
     """Dry run: needs no database; exit 0 valid, 1 invalid, 2 unreadable or unknown."""
     from config.collections import load_collections
@@ -403,6 +408,62 @@ def cmd_outbox_send(args) -> int:
     return cmd_outbox_list(argparse.Namespace(status="pending", limit=args.limit))
 
 
+def _poll_loop(args, folder: str, take_for=None) -> int:
+    """Poll every partner's ``folder`` until stopped (or once), printing what each poll did."""
+    import dramatiq
+
+    from intake.sftp import SftpPoller
+    from workers.broker import is_embedded
+    from workers.runner import drain
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with _working_app(args) as app:
+        poller = SftpPoller(app, folder=folder, timeout=args.timeout)
+        if not poller.partners():
+            print(f"No partner has a{'n' if folder == 'inbox' else ''} {folder} folder; import them "
+                  "with `ers partners import`.", file=sys.stderr)
+            return 2
+        while True:
+            report = poller.poll_once(take_for(app) if take_for else None)
+            if args.once and report.received and is_embedded(dramatiq.get_broker()):
+                drain(dramatiq.get_broker())  # finish checking here, and answer before exiting
+                report.results_written += poller.deliver_once().results_written
+            if report.received or report.duplicates or report.results_written or report.notes \
+                    or report.errors:
+                print(f"{len(report.received)} file(s) received, {report.duplicates} already known, "
+                      f"{report.waiting} still being written, {report.results_written} result "
+                      "file(s) written" + "".join(f"\n  {n}" for n in report.notes)
+                      + "".join(f"\n  not reachable: {e}" for e in report.errors), flush=True)
+            if args.once or stop.wait(args.interval):
+                break
+    return 0
+
+
+def cmd_intake_sftp(args) -> int:
+    return _poll_loop(args, "inbox")
+
+
+def cmd_intake_mis(args) -> int:
+    from intake.mis import take_feed
+    return _poll_loop(args, "feed", lambda app: lambda *file: take_feed(app, *file))
+
+
+def cmd_status(args) -> int:
+    from workers.status import status_box
+
+    app = _app(args)
+    with app.sessions() as session:
+        box = status_box(session, app.collections, args.school, datetime.now(timezone.utc))
+    if box is None:
+        print(f"School {args.school} is not in the registry.", file=sys.stderr)
+        return 2
+    width = max(len(label) for label, _ in box)
+    print("\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in box))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from intake.demo import run_demo
     return run_demo(Path(args.dir))
@@ -426,7 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
                               ("contacts", cmd_contacts_import, "contacts from a CSV (Email, Name, "
                                "Role, School DFE, Trust code)"),
                               ("roster", cmd_roster_import, "pupil rosters from a CSV (School DFE, "
-                               "UPN, Forename, Surname, Date of birth, Gender, NC Year, On roll at)")):
+                               "UPN, Forename, Surname, Date of birth, Gender, NC Year, On roll at)"),
+                              ("partners", cmd_partners_import, "SFTP partners from a CSV (Name, "
+                               "Host, Port, User, Password, Key file, Host key, Inbox, Outbox, "
+                               "Feed, Schools)")):
         g = sub.add_parser(group, help=f"Import {what}.", description=f"Import {what}.")
         gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
         command("import", func, f"Import {what}.", gsub).add_argument("file", help="CSV file")
@@ -483,6 +547,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=2.0, help="seconds between scans")
     p.add_argument("--settle", type=float, default=2.0, help="seconds a file must be unchanged")
 
+    for name, func, what in (
+            ("sftp", cmd_intake_sftp, "Take results files from each partner's SFTP inbox and write "
+             "a result file for each to its outbox."),
+            ("mis", cmd_intake_mis, "Take MIS connector feeds (roster CSVs and CTFs) from each "
+             "partner's feed folder: rosters replace the school's roster, CTF results are uploaded.")):
+        p = command(name, func, what, gsub)
+        p.add_argument("--once", action="store_true", help="poll once and exit")
+        p.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
+        p.add_argument("--timeout", type=float, default=20.0,
+                       help="seconds allowed for connecting and for each SFTP operation")
+
     p = command("email", cmd_intake_email, "Take submissions and commands from the service's IMAP "
                 "mailbox (ERS_IMAP_*): IDLE, with a poll as the safety net.", gsub)
     p.add_argument("--once", action="store_true", help="take what is there now and exit")
@@ -509,6 +584,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("send", cmd_outbox_send, "Send every pending email now, then list what is still "
                 "pending.", gsub)
     p.add_argument("--limit", type=int, default=50)
+
+    p = command("status", cmd_status, "A school's status box: MIS connected, collection enabled, "
+                "connection partner, last feed.")
+    p.add_argument("--school", required=True, metavar="DFE")
 
     p = command("demo", cmd_demo, "Build a small world and run the whole pipeline on embedded defaults.")
     p.add_argument("--dir", default="var/demo", help="where the demo's data goes (replaced each run)")

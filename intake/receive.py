@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from intake import store
 from intake.archive import members
-from models import Contact, Submission, Upload, UploadStatus
+from models import Submission, Upload, UploadStatus
 from models.audit import audit
 from models.base import utcnow
 from workers import answers
 from workers.app import App
 from workers.enqueue import enqueue_email, enqueue_validation
+from workers.pipeline import is_known_sender
 
 
 class NotAContact(Exception):
@@ -69,7 +70,7 @@ def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, chan
         if earlier is not None:
             receipt = Receipt(earlier.id, [u.id for u in earlier.uploads], duplicate=True)
         else:
-            if not _is_contact(session, sender):
+            if not is_known_sender(session, sender):
                 raise NotAContact(f"{sender} is not a registered contact of any school or trust.")
             receipt = _record(app, session, files, raw, digest, sender=sender, channel=channel,
                               source_ref=source_ref, received_at=received_at, message_id=message_id)
@@ -92,10 +93,6 @@ def _earlier_submission(session: Session, channel: str, source_ref: str | None, 
     latest = session.scalar(select(Submission).where(Submission.sender == sender)
                             .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1))
     return latest if latest is not None and latest.content_hash == digest else None
-
-
-def _is_contact(session: Session, sender: str) -> bool:
-    return session.scalar(select(Contact.id).where(Contact.email == sender).limit(1)) is not None
 
 
 def _record(app: App, session: Session, files: list[tuple[str, bytes]],

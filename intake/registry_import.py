@@ -24,6 +24,7 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     problems: list[str] = field(default_factory=list)
+    schools: dict[str, int] = field(default_factory=dict)  # roster: pupils now held per school
 
     def summary(self, what: str) -> str:
         lines = [f"{what}: {self.added} added, {self.updated} updated, {len(self.problems)} problem(s)."]
@@ -110,10 +111,12 @@ def import_contacts(session: Session, text: str) -> ImportReport:
     return report
 
 
-def import_roster(session: Session, text: str, on_roll_at: date | None = None) -> ImportReport:
+def import_roster(session: Session, text: str, on_roll_at: date | None = None,
+                  allowed: set[str] | None = None) -> ImportReport:
     """CSV: School DFE, UPN, Forename, Surname, Date of birth, Gender, NC Year[, On roll at].
 
     A school's roster is replaced as a whole by the rows given for it (a feed is a snapshot).
+    ``allowed``: the only schools this feed may change (a partner's linked schools).
     """
     report = ImportReport()
     by_school: dict[str, list[Pupil]] = {}
@@ -123,6 +126,9 @@ def import_roster(session: Session, text: str, on_roll_at: date | None = None) -
         school = schools.get(dfe)
         if school is None:
             report.problems.append(f"line {line}: school '{dfe}' is not in the registry.")
+            continue
+        if allowed is not None and dfe not in allowed:
+            report.problems.append(f"line {line}: school '{dfe}' is not one this feed serves.")
             continue
         if not is_valid_upn(upn):
             report.problems.append(f"line {line}: '{upn}' is not a valid UPN; pupil skipped.")
@@ -139,5 +145,60 @@ def import_roster(session: Session, text: str, on_roll_at: date | None = None) -
         unique = {p.upn: p for p in pupils}
         session.add_all(unique.values())
         report.added += len(unique)
+        report.schools[dfe] = len(unique)
+    session.flush()
+    return report
+
+
+def import_partners(session: Session, text: str) -> ImportReport:
+    """CSV: Name, Host, Port, User, Password, Key file, Host key, Inbox, Outbox, Feed, Schools.
+
+    Schools are DfE numbers separated by spaces or semicolons; they replace the partner's links.
+    A partner needs a password or a key file, and the server's host key (``ssh-ed25519 AAAA...``):
+    a server whose key differs is never trusted.
+    """
+    from models import Partner, PartnerSchool
+
+    report = ImportReport()
+    schools = {s.dfe: s for s in session.scalars(select(School))}
+    for line, row in _rows(text):
+        name = row.get("Name", "").lower()
+        host_key = row.get("Host key", "")
+        port = row.get("Port", "") or "22"
+        wanted = [d for d in row.get("Schools", "").replace(";", " ").split() if d]
+        missing = [d for d in wanted if d not in schools]
+        problem = (
+            "a name is needed" if not name
+            else "a host is needed" if not row.get("Host")
+            else "a password or a key file is needed" if not (row.get("Password") or row.get("Key file"))
+            else "the host key must be '<type> <base64>', e.g. 'ssh-ed25519 AAAA...'"
+            if len(host_key.split()) < 2
+            else f"port '{port}' is not a number" if not port.isdigit()
+            else "inbox and outbox folders are needed" if not (row.get("Inbox") and row.get("Outbox"))
+            else f"schools {', '.join(missing)} are not in the registry" if missing else None)
+        if problem:
+            report.problems.append(f"line {line}: {problem}.")
+            continue
+        partner = session.scalar(select(Partner).where(Partner.name == name))
+        if partner is None:
+            partner = Partner(name=name)
+            session.add(partner)
+            report.added += 1
+        else:
+            report.updated += 1
+        partner.host, partner.port, partner.username = row["Host"], int(port), row.get("User", "")
+        partner.password, partner.key_path = row.get("Password") or None, row.get("Key file") or None
+        partner.host_key = " ".join(host_key.split()[:2])
+        partner.inbox, partner.outbox = row["Inbox"], row["Outbox"]
+        partner.feed = row.get("Feed") or None
+        session.flush()
+        links = {link.school_id: link for link in session.scalars(
+            select(PartnerSchool).where(PartnerSchool.partner_id == partner.id))}
+        keep = {schools[d].id for d in wanted}
+        for school_id, link in links.items():
+            if school_id not in keep:
+                session.delete(link)
+        session.add_all(PartnerSchool(partner_id=partner.id, school_id=school_id, status="connected")
+                        for school_id in keep - set(links))
     session.flush()
     return report

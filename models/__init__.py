@@ -6,9 +6,10 @@ from models.uploads import PupilResult, Submission, Upload, UploadStatus
 from models.outbox import OutgoingEmail
 from models.audit import AuditEvent
 from models.inbound import InboundMessage, MailboxState
+from models.partners import Partner, PartnerSchool
 
 __all__ = [
     "Base", "Contact", "Pupil", "School", "Trust", "CollectionRow", "WindowRow", "PupilResult",
     "Submission", "Upload", "UploadStatus", "OutgoingEmail", "AuditEvent",
-    "InboundMessage", "MailboxState",
+    "InboundMessage", "MailboxState", "Partner", "PartnerSchool",
 ]

@@ -42,6 +42,7 @@ class Submission(Base):
     stored_path: Mapped[str | None] = mapped_column(String(500))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # bulk: combined answer queued
     message_id: Mapped[str | None] = mapped_column(String(500))  # the email it came in: answers thread
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # SFTP: result files written
     uploads: Mapped[list["Upload"]] = relationship(back_populates="submission")
 
 

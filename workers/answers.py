@@ -61,10 +61,18 @@ def _bodies(paragraphs: list[str], lines: list[str], reference: str | None = Non
 def _add(session: Session, settings: Settings, upload: Upload, kind: str, subject: str,
          paragraphs: list[str], lines: list[str], cc: list[str] | None = None,
          to: list[str] | None = None, key: str | None = None,
-         message_key: str | None = None) -> OutgoingEmail:
+         message_key: str | None = None) -> OutgoingEmail | None:
+    """None when there is nobody to write to: an SFTP partner is answered with result files, so
+    its files' answers go to the school's contacts, and a receipt to nobody."""
+    to = [a for a in (to or [upload.uploaded_by]) if "@" in a]
+    cc = cc or []
+    if not to:
+        to, cc = cc, []
+    if not to:
+        return None
     text, html = _bodies(paragraphs, lines, reference=key or f"#{upload.id}")
-    email = OutgoingEmail(kind=kind, upload_id=upload.id, to_addrs=to or [upload.uploaded_by],
-                          cc_addrs=cc or [], subject=subject, text_body=text, html_body=html,
+    email = OutgoingEmail(kind=kind, upload_id=upload.id, to_addrs=to,
+                          cc_addrs=cc, subject=subject, text_body=text, html_body=html,
                           attachments=[], in_reply_to=upload.submission.message_id,
                           message_id=message_id(settings, kind, message_key or upload.id))
     session.add(email)
@@ -187,7 +195,7 @@ def queue_result(session: Session, settings: Settings, upload: Upload,
             lines += [f"Warning: {w}" for w in warnings]
     email = _add(session, settings, upload, "result", f"File upload error: {upload.file_name}",
                  paragraphs, lines, cc, to=to)
-    if not upload.reason:
+    if email is not None and not upload.reason:
         email.attachments = _errors_attachment(settings, upload)
         if email.attachments:
             email.text_body = email.text_body.replace(

@@ -13,6 +13,7 @@ from intake import store
 from models import (Contact, Pupil, PupilResult, School, Submission, Upload, UploadStatus,
                     WindowRow)
 from models.audit import audit
+from models.partners import SENDER_PREFIX, Partner, PartnerSchool
 from models.base import utcnow
 from workers import answers
 from workers.app import App
@@ -66,7 +67,8 @@ def answer_bulk_if_complete(app: App, submission_id: int) -> list[int]:
         if claimed.rowcount != 1:
             return []
         submission = session.get(Submission, submission_id)
-        return [answers.queue_bulk_result(session, app.settings, submission).id]
+        email = answers.queue_bulk_result(session, app.settings, submission)
+        return [email.id] if email else []
 
 
 def give_up(app: App, upload_id: int, reason: str) -> list[int]:
@@ -88,7 +90,14 @@ def _school_of(session: Session, checked: Checked) -> School | None:
 
 
 def permitted_schools(session: Session, sender: str) -> set[str]:
-    """DfE numbers the sender may submit for: their own schools and every school of their trusts."""
+    """DfE numbers the sender may submit for: their own schools and every school of their trusts;
+    for an SFTP partner, the schools linked to it."""
+    if sender.startswith(SENDER_PREFIX):
+        return set(session.scalars(
+            select(School.dfe).join(PartnerSchool, PartnerSchool.school_id == School.id)
+            .join(Partner, Partner.id == PartnerSchool.partner_id)
+            .where(Partner.name == sender.removeprefix(SENDER_PREFIX),
+                   PartnerSchool.status == "connected")))
     contacts = session.scalars(select(Contact).where(Contact.email == sender)).all()
     school_ids = {c.school_id for c in contacts if c.school_id}
     trust_ids = {c.trust_id for c in contacts if c.trust_id}
@@ -96,6 +105,14 @@ def permitted_schools(session: Session, sender: str) -> set[str]:
         return set()
     return set(session.scalars(select(School.dfe).where(
         or_(School.id.in_(school_ids), School.trust_id.in_(trust_ids)))))
+
+
+def is_known_sender(session: Session, sender: str) -> bool:
+    """A registered contact, or a registered SFTP partner (authenticated by SSH)."""
+    if sender.startswith(SENDER_PREFIX):
+        return session.scalar(select(Partner.id).where(
+            Partner.name == sender.removeprefix(SENDER_PREFIX))) is not None
+    return session.scalar(select(Contact.id).where(Contact.email == sender).limit(1)) is not None
 
 
 def roster(app: App, dfe: str) -> set[str] | None:

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-SERVICES=(postgres rabbitmq dovecot postfix)
+SERVICES=(postgres rabbitmq dovecot postfix sshd)
 
 case "${1:-}" in
   start|env) for s in "${SERVICES[@]}"; do "$HERE/$s.sh" "$1"; done ;;

@@ -11,7 +11,8 @@ from intake.cli import build_parser, main
 
 COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["roster", "import"],
             ["submit"], ["validate"], ["history"], ["delete"], ["confirm"], ["worker"],
-            ["template"], ["ctf-parts"], ["intake", "folder"], ["intake", "email"],
+            ["template"], ["ctf-parts"], ["intake", "folder"], ["intake", "email"], ["intake", "sftp"], ["intake", "mis"], ["status"],
+            ["partners", "import"],
             ["quarantine", "list"], ["quarantine", "release"], ["outbox", "list"],
             ["outbox", "retry"], ["outbox", "send"], ["demo"]]
 
