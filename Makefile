@@ -17,8 +17,8 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/ers demo
 
-# Starts RabbitMQ, PostgreSQL, Dovecot and Postfix (installing them if needed), runs every
-# test, always stops them.
+# Starts RabbitMQ, PostgreSQL, Dovecot, Postfix and sshd (installing them if needed), runs
+# every test, always stops them.
 test: install
 	@$(SERVICES) start
 	@set -a; eval "$$($(SERVICES) env)"; ERS_REQUIRE_SERVICES=1; set +a; \

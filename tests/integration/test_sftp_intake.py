@@ -269,3 +269,28 @@ def test_the_operator_imports_a_partner_runs_both_pollers_and_reads_the_status_b
                  "Collection enabled: "):
         assert line in box
     assert "acorn.xlsx.result.json" in partner_side.listdir(partner_side.outbox)
+
+
+def test_a_hung_partner_server_costs_one_timeout_and_the_other_partners_are_still_served(
+        sftp_app, partner_side):
+    import socket
+    import threading
+    import time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
+    row = (f"hung,127.0.0.1,{silent.getsockname()[1]},x,pw,,{partner_side.host_key},/in,/out,,"
+           f"{DALE}\n")
+    with sftp_app.sessions.begin() as session:
+        assert import_partners(session, HEADER + row).problems == []
+    partner_side.put(partner_side.inbox, "acorn.xlsx", valid_ks1(ACORN))
+    partner_side.put(partner_side.inbox, "acorn.xlsx.done", b"")
+    started = time.monotonic()
+    report = SftpPoller(sftp_app, timeout=2).poll_once()
+    elapsed = time.monotonic() - started
+    silent.close()
+    assert len(report.received) == 1                       # wonde was served
+    assert [e.split(":")[0] for e in report.errors] == ["hung"]
+    assert elapsed < 10, f"a silent server held the poll for {elapsed:.1f} s"
