@@ -99,6 +99,20 @@ def rabbit_broker(amqp_url: str):
     install_broker(make_broker(""))
 
 
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """Environment for running `ers` in-process on embedded defaults, with the world's CSVs."""
+    (tmp_path / "collections.toml").write_text(world.all_collections_toml(datetime.now(timezone.utc)))
+    monkeypatch.setenv("ERS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ERS_COLLECTIONS", str(tmp_path / "collections.toml"))
+    monkeypatch.delenv("ERS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ERS_BROKER_URL", raising=False)
+    for name, content in (("gias.csv", world.gias_csv()), ("contacts.csv", world.contacts_csv()),
+                          ("roster.csv", world.roster_csv(world.rosters()))):
+        (tmp_path / name).write_text(content)
+    return tmp_path
+
+
 def pupils_of(dfe: str) -> list[world.RosterPupil]:
     return [p for p in world.rosters() if p.dfe == dfe]
 

@@ -3,26 +3,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from conftest import ACORN, contact_of
 from helpers import invalid_ks1, valid_ks1
-from intake import demo_world as world
 from intake.cli import main
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    from datetime import datetime, timezone
-    (tmp_path / "collections.toml").write_text(world.all_collections_toml(datetime.now(timezone.utc)))
-    monkeypatch.setenv("ERS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("ERS_COLLECTIONS", str(tmp_path / "collections.toml"))
-    monkeypatch.delenv("ERS_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ERS_BROKER_URL", raising=False)
-    for name, text in (("gias.csv", world.gias_csv()), ("contacts.csv", world.contacts_csv()),
-                       ("roster.csv", world.roster_csv(world.rosters()))):
-        (tmp_path / name).write_text(text)
-    return tmp_path
 
 
 def history_json(capsys, *args) -> list[dict]:

@@ -239,21 +239,13 @@ def test_a_roster_feed_changes_the_next_template(sftp_app, partner_side):
 
 
 def test_the_operator_imports_a_partner_runs_both_pollers_and_reads_the_status_box(
-        tmp_path, partner_side, monkeypatch, capsys):
-    from datetime import datetime, timezone
-
+        env, partner_side, capsys):
     from intake.cli import main
-    (tmp_path / "collections.toml").write_text(world.all_collections_toml(datetime.now(timezone.utc)))
-    monkeypatch.setenv("ERS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("ERS_COLLECTIONS", str(tmp_path / "collections.toml"))
-    monkeypatch.delenv("ERS_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ERS_BROKER_URL", raising=False)
-    for kind, text in (("registry", world.gias_csv()), ("contacts", world.contacts_csv()),
-                       ("partners", HEADER + f"wonde,{partner_side.host},{partner_side.port},"
-                        f"ers-partner1,,{partner_side.key},{partner_side.host_key},{partner_side.inbox},"
-                        f"{partner_side.outbox},{partner_side.feed},{ACORN}\n")):
-        (tmp_path / f"{kind}.csv").write_text(text)
-        assert main([kind, "import", str(tmp_path / f"{kind}.csv")]) == 0
+    (env / "partners.csv").write_text(
+        HEADER + f"wonde,{partner_side.host},{partner_side.port},ers-partner1,,{partner_side.key},"
+        f"{partner_side.host_key},{partner_side.inbox},{partner_side.outbox},{partner_side.feed},{ACORN}\n")
+    for kind, name in (("registry", "gias"), ("contacts", "contacts"), ("partners", "partners")):
+        assert main([kind, "import", str(env / f"{name}.csv")]) == 0
     partner_side.put(partner_side.feed, "roster.csv", world.roster_csv(roster_of(ACORN)).encode())
     partner_side.put(partner_side.feed, "roster.csv.done", b"")
     partner_side.put(partner_side.inbox, "acorn.xlsx", valid_ks1(ACORN))
