@@ -17,10 +17,11 @@ from intake.mail_auth import refusal as authentication_refusal
 from intake.mail_commands import parse_subject
 from intake.mail_message import Incoming, parse
 from intake.receive import expand, receive_files
-from models import Contact, InboundMessage
+from models import InboundMessage
 from models.audit import audit
 from models.base import utcnow
 from workers.app import App
+from workers.pipeline import is_known_sender
 
 UPLOAD, COMMAND, QUARANTINED, IGNORED = "upload", "command", "quarantined", "ignored"
 NO_FILE = "ATTACH"  # the internal command answering a message with nothing usable attached
@@ -75,7 +76,7 @@ def release(app: App, inbound_id: int, by: str) -> Taken:
             raise CannotRelease(f"There is no quarantined message #{inbound_id}.")
         raw = store.read(row.stored_path)
         incoming = parse(raw)
-        if incoming.sender is None or not _is_contact(session, incoming.sender):
+        if incoming.sender is None or not is_known_sender(session, incoming.sender):
             raise CannotRelease(f"{incoming.sender or 'The sender'} is not a registered contact; "
                                 "add them with `ers contacts import` first, then release again.")
         row.disposition, row.command, row.argument = _route(incoming, None)
@@ -86,14 +87,10 @@ def release(app: App, inbound_id: int, by: str) -> Taken:
 def _refusal(session, app: App, incoming: Incoming) -> str | None:
     if incoming.sender is None:
         return "The message has no single From address."
-    if not _is_contact(session, incoming.sender):
+    if not is_known_sender(session, incoming.sender):
         return f"{incoming.sender} is not a registered contact of any school or trust."
     return authentication_refusal(incoming.authentication_results, app.settings.authserv_id,
                                   incoming.sender)
-
-
-def _is_contact(session, sender: str) -> bool:
-    return session.scalar(select(Contact.id).where(Contact.email == sender).limit(1)) is not None
 
 
 def _route(incoming: Incoming, reason: str | None) -> tuple[str, str | None, str | None]:
