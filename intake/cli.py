@@ -33,6 +33,14 @@ def _working_app(args: argparse.Namespace):
         yield app
 
 
+def _stop_on_signals() -> threading.Event:
+    """Set on Ctrl-C or SIGTERM, so long-running commands finish their current step and exit."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
 def prepare_database(app) -> None:
     """Migrate the schema and load the collections TOML; cheap and idempotent, so every command does it."""
     from models.collections import sync_collections
@@ -269,9 +277,7 @@ def cmd_worker(args) -> int:
         return 0
     import dramatiq
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     worker = dramatiq.Worker(broker, worker_threads=args.threads)
     worker.start()
     print(f"Worker running with {args.threads} threads on {app.settings.broker_url.split('@')[-1]}; "
@@ -323,9 +329,7 @@ def cmd_intake_email(args) -> int:
             show(intake.sync_once())
             intake.close()
             return 0
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        stop = _stop_on_signals()
         print(f"Watching {intake.mailbox} (IDLE, and a check every {intake.poll_seconds:.0f} s); "
               "Ctrl-C to stop.", flush=True)
         intake.run(stop, on_report=show)
@@ -416,17 +420,16 @@ def _poll_loop(args, folder: str, take_for=None) -> int:
     from workers.broker import is_embedded
     from workers.runner import drain
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     with _working_app(args) as app:
-        poller = SftpPoller(app, folder=folder, timeout=args.timeout)
+        poller = SftpPoller(app, folder=folder, take=take_for(app) if take_for else None,
+                            timeout=args.timeout)
         if not poller.partners():
             print(f"No partner has a{'n' if folder == 'inbox' else ''} {folder} folder; import them "
                   "with `ers partners import`.", file=sys.stderr)
             return 2
         while True:
-            report = poller.poll_once(take_for(app) if take_for else None)
+            report = poller.poll_once()
             if args.once and report.received and is_embedded(dramatiq.get_broker()):
                 drain(dramatiq.get_broker())  # finish checking here, and answer before exiting
                 report.results_written += poller.deliver_once().results_written

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from intake.receive import receive
 from intake.registry_import import import_roster
+from intake.sftp import Taken
 from models import Partner, PartnerSchool, School
 from models.audit import audit
 from models.base import utcnow
@@ -27,16 +28,16 @@ ROSTER_HEADER = ["School DFE", "UPN", "Forename", "Surname", "Date of birth", "G
                  "On roll at"]
 
 
-def take_feed(app: App, partner: Partner, name: str, data: bytes, source_ref: str) -> str:
-    """Apply one feed file; returns a line saying what it did (or why it was not used)."""
+def take_feed(app: App, partner: Partner, name: str, data: bytes, source_ref: str) -> Taken:
+    """Apply one feed file; its note says what it did (or why it was not used)."""
     with app.sessions() as session:
         linked = permitted_schools(session, partner.sender)
     if ctf.looks_like(data):
         return _ctf_feed(app, partner, name, data, source_ref, linked)
     if name.lower().endswith(".csv"):
-        return _roster_feed(app, partner, name, data.decode("utf-8-sig", errors="replace"), linked,
-                            "roster CSV")
-    return f"{name}: not used: a feed is a roster CSV or a CTF (.xml)."
+        return Taken(note=_roster_feed(app, partner, name, data.decode("utf-8-sig", errors="replace"),
+                                       linked, "roster CSV"))
+    return Taken(note=f"{name}: not used: a feed is a roster CSV or a CTF (.xml).")
 
 
 def _roster_feed(app: App, partner: Partner, name: str, text: str, linked: set[str],
@@ -55,13 +56,13 @@ def _roster_feed(app: App, partner: Partner, name: str, text: str, linked: set[s
 
 
 def _ctf_feed(app: App, partner: Partner, name: str, data: bytes, source_ref: str,
-              linked: set[str]) -> str:
+              linked: set[str]) -> Taken:
     try:
         result = ctf.validate(data, ValidationContext(may_submit_for=linked.__contains__),
                               file_name=name)
     except ctf.UnreadableFile as exc:
-        return f"{name}: CTF not used: {exc}"
-    lines = []
+        return Taken(note=f"{name}: CTF not used: {exc}")
+    lines, taken = [], Taken()
     if result.school and result.pupils:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -75,5 +76,7 @@ def _ctf_feed(app: App, partner: Partner, name: str, data: bytes, source_ref: st
     if b"<StageAssessment" in data or result.errors:  # results, or a refusal the partner should see
         receipt = receive(app, data, file_name=name, sender=partner.sender, channel="mis",
                           source_ref=source_ref)
+        taken = Taken(receipt.upload_ids, receipt.duplicate)
         lines.append(f"results received as upload #{receipt.upload_ids[0]}")
-    return "; ".join(lines)
+    taken.note = "; ".join(lines)
+    return taken

@@ -37,6 +37,18 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
             for n, row in enumerate(reader, start=2)]
 
 
+def _find_or_add(session: Session, report: ImportReport, model, **key):
+    """The row with this key, or a new one; counted as updated or added."""
+    row = session.scalar(select(model).filter_by(**key))
+    if row is None:
+        row = model(**key)
+        session.add(row)
+        report.added += 1
+    else:
+        report.updated += 1
+    return row
+
+
 def import_gias(session: Session, text: str) -> ImportReport:
     """GIAS-style CSV: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name),
     Trusts (code), Trusts (name)."""
@@ -55,13 +67,7 @@ def import_gias(session: Session, text: str) -> ImportReport:
             if trust is None:
                 trust = trusts[code] = Trust(code=code, name=row.get("Trusts (name)") or code)
                 session.add(trust)
-        school = session.scalar(select(School).where(School.dfe == dfe))
-        if school is None:
-            school = School(dfe=dfe)
-            session.add(school)
-            report.added += 1
-        else:
-            report.updated += 1
+        school = _find_or_add(session, report, School, dfe=dfe)
         school.urn = row.get("URN") or None
         school.name = row.get("EstablishmentName") or dfe
         school.phase = row.get("PhaseOfEducation (name)") or None
@@ -179,13 +185,7 @@ def import_partners(session: Session, text: str) -> ImportReport:
         if problem:
             report.problems.append(f"line {line}: {problem}.")
             continue
-        partner = session.scalar(select(Partner).where(Partner.name == name))
-        if partner is None:
-            partner = Partner(name=name)
-            session.add(partner)
-            report.added += 1
-        else:
-            report.updated += 1
+        partner = _find_or_add(session, report, Partner, name=name)
         partner.host, partner.port, partner.username = row["Host"], int(port), row.get("User", "")
         partner.password, partner.key_path = row.get("Password") or None, row.get("Key file") or None
         partner.host_key = " ".join(host_key.split()[:2])

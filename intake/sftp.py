@@ -70,11 +70,31 @@ def connect(partner: Partner, timeout: float = 20.0) -> Iterator[paramiko.SFTPCl
         client.close()
 
 
+@dataclass
+class Taken:
+    """What handling one file did: uploads made (or found again), and a line for the operator."""
+    upload_ids: list[int] = field(default_factory=list)
+    duplicate: bool = False
+    note: str | None = None
+
+
+Take = Callable[[Partner, str, bytes, str], Taken]  # (partner, file name, bytes, source ref)
+
+
+def receive_file(app: App, partner: Partner, name: str, data: bytes, source_ref: str) -> Taken:
+    """A results file from a partner's inbox: received like any other submission."""
+    receipt = receive(app, data, file_name=name, sender=partner.sender, channel="sftp",
+                      source_ref=source_ref)
+    return Taken(receipt.upload_ids, receipt.duplicate)
+
+
 class SftpPoller:
     """Polls each partner's ``folder`` (inbox or feed); remembers sizes between polls."""
 
-    def __init__(self, app: App, folder: str = "inbox", timeout: float = 20.0) -> None:
+    def __init__(self, app: App, folder: str = "inbox", take: Take | None = None,
+                 timeout: float = 20.0) -> None:
         self.app, self.folder, self.timeout = app, folder, timeout
+        self.take = take or (lambda *file: receive_file(app, *file))
         self.seen: dict[tuple[str, str], tuple[int, int]] = {}
 
     def partners(self) -> list[Partner]:
@@ -83,45 +103,39 @@ class SftpPoller:
             session.expunge_all()
         return [p for p in found if getattr(p, self.folder)]
 
-    def poll_once(self, take: Callable[[Partner, str, bytes, str], str | None] | None = None
-                  ) -> PollReport:
-        """Take every settled file of every partner; ``take(partner, name, data, source_ref)``
-        handles one file (default: receive it as a submission) and may return a note."""
+    def poll_once(self, take: Take | None = None) -> PollReport:
+        """Take every settled file of every partner (with ``take``, default the poller's), then
+        write the result files that are ready."""
         report = PollReport()
-        for partner in self.partners():
-            try:
-                with connect(partner, self.timeout) as sftp:
-                    self._poll_partner(partner, sftp, report, take or self._receive(report))
-                    report.results_written += deliver_results(self.app, partner, sftp)
-            except NETWORK_ERRORS as exc:
-                log.warning("partner %s (%s:%s): %s", partner.name, partner.host, partner.port, exc)
-                report.errors.append(f"{partner.name}: {type(exc).__name__}: {exc}")
+
+        def work(partner: Partner, sftp: paramiko.SFTPClient) -> None:
+            self._poll_partner(partner, sftp, report, take or self.take)
+            report.results_written += deliver_results(self.app, partner, sftp)
+        self._each_partner(report, work)
         return report
 
     def deliver_once(self) -> PollReport:
         """Only write the result files that are ready (e.g. after the embedded workers finished)."""
         report = PollReport()
+
+        def work(partner: Partner, sftp: paramiko.SFTPClient) -> None:
+            report.results_written += deliver_results(self.app, partner, sftp)
+        self._each_partner(report, work)
+        return report
+
+    def _each_partner(self, report: PollReport,
+                      work: Callable[[Partner, paramiko.SFTPClient], None]) -> None:
+        """One partner after another, each failure caught, so one server cannot stop the rest."""
         for partner in self.partners():
             try:
                 with connect(partner, self.timeout) as sftp:
-                    report.results_written += deliver_results(self.app, partner, sftp)
+                    work(partner, sftp)
             except NETWORK_ERRORS as exc:
+                log.warning("partner %s (%s:%s): %s", partner.name, partner.host, partner.port, exc)
                 report.errors.append(f"{partner.name}: {type(exc).__name__}: {exc}")
-        return report
-
-    def _receive(self, report: PollReport) -> Callable[[Partner, str, bytes, str], str | None]:
-        def take(partner: Partner, name: str, data: bytes, source_ref: str) -> str | None:
-            receipt = receive(self.app, data, file_name=name, sender=partner.sender, channel="sftp",
-                              source_ref=source_ref)
-            if receipt.duplicate:
-                report.duplicates += 1
-            else:
-                report.received.extend(receipt.upload_ids)
-            return None
-        return take
 
     def _poll_partner(self, partner: Partner, sftp: paramiko.SFTPClient, report: PollReport,
-                      take: Callable[[Partner, str, bytes, str], str | None]) -> None:
+                      take: Take) -> None:
         folder = getattr(partner, self.folder)
         entries = sftp.listdir_attr(folder)
         names = {e.filename for e in entries}
@@ -141,9 +155,13 @@ class SftpPoller:
             if len(data) != entry.st_size:  # grew while we read it: not settled after all
                 report.waiting += 1
                 continue
-            note = take(partner, name, data, f"{partner.name}:{path}:{entry.st_size}:{entry.st_mtime}")
-            if note:
-                report.notes.append(note)
+            taken = take(partner, name, data, f"{partner.name}:{path}:{entry.st_size}:{entry.st_mtime}")
+            if taken.duplicate:
+                report.duplicates += 1
+            else:
+                report.received.extend(taken.upload_ids)
+            if taken.note:
+                report.notes.append(taken.note)
             self._move_aside(sftp, folder, name, data, marker=f"{name}.done" in names)
             self.seen.pop((partner.name, path), None)
 

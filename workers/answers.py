@@ -13,6 +13,7 @@ from config.collections import in_london
 from config.settings import Settings
 from models import (Contact, InboundMessage, OutgoingEmail, School, Submission, Upload,
                     UploadStatus)
+from models.partners import SENDER_PREFIX
 from workers.validators.findings import Finding
 
 FOOTER = ("The last successful file received in a window is the one used for your reports; "
@@ -64,7 +65,7 @@ def _add(session: Session, settings: Settings, upload: Upload, kind: str, subjec
          message_key: str | None = None) -> OutgoingEmail | None:
     """None when there is nobody to write to: an SFTP partner is answered with result files, so
     its files' answers go to the school's contacts, and a receipt to nobody."""
-    to = [a for a in (to or [upload.uploaded_by]) if "@" in a]
+    to = [a for a in (to or [upload.uploaded_by]) if not a.startswith(SENDER_PREFIX)]
     cc = cc or []
     if not to:
         to, cc = cc, []

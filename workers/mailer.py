@@ -65,8 +65,6 @@ class SmtpRelay:
 
     def send(self, message: EmailMessage, outbox_id: int) -> None:
         server = self.server
-        recipients = [a.strip() for field in ("To", "Cc") for a in (message[field] or "").split(",")
-                      if a.strip()]
         try:
             if server.tls == "ssl":
                 smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout,
@@ -78,7 +76,7 @@ class SmtpRelay:
                     smtp.starttls(context=server.ssl_context())
                 if server.user:
                     smtp.login(server.user, server.password)
-                smtp.send_message(message, from_addr=self.sender, to_addrs=recipients)
+                smtp.send_message(message, from_addr=self.sender)  # recipients: To and Cc
         except smtplib.SMTPRecipientsRefused as exc:
             raise Rejected(f"every recipient was refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:

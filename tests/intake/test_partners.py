@@ -88,7 +88,7 @@ def test_a_partners_file_for_a_school_it_does_not_serve_is_refused(app, wonde, s
 
 def test_a_roster_feed_replaces_the_linked_schools_roster_and_refuses_other_schools(app, wonde):
     pupils = roster_of(ACORN)[:10] + roster_of(DALE)[:3]
-    note = take_feed(app, wonde, "roster.csv", world.roster_csv(pupils).encode(), "wonde:feed:1")
+    note = take_feed(app, wonde, "roster.csv", world.roster_csv(pupils).encode(), "wonde:feed:1").note
     assert f"{ACORN} 10 pupils" in note and "3 problem(s)" in note and "not one this feed serves" in note
     with app.sessions() as session:
         acorn = session.scalar(select(School).where(School.dfe == ACORN))
@@ -102,9 +102,9 @@ def test_a_roster_feed_replaces_the_linked_schools_roster_and_refuses_other_scho
 
 
 def test_a_ctf_feed_updates_the_roster_and_its_results_are_uploaded(app, wonde, stub_broker, stub_worker):
-    note = take_feed(app, wonde, f"{ACORN}_CTF.xml", valid_ctf(ACORN), "wonde:feed:2")
+    taken = take_feed(app, wonde, f"{ACORN}_CTF.xml", valid_ctf(ACORN), "wonde:feed:2")
     drain(stub_broker)
-    assert "CTF" in note and "results received as upload" in note
+    assert "CTF" in taken.note and f"results received as upload #{taken.upload_ids[0]}" in taken.note
     with app.sessions() as session:
         upload = session.scalar(select(Upload))
         assert (upload.format, upload.status) == ("ctf-xml", UploadStatus.SUCCESSFUL)

@@ -16,7 +16,7 @@ from helpers import invalid_ks1, roster_of, valid_ks1, valid_ks2
 from intake import demo_world as world
 from intake.mis import take_feed
 from intake.registry_import import import_partners
-from intake.sftp import SftpPoller
+from intake.sftp import SftpPoller, receive_file
 from models import Partner, Upload, UploadStatus
 from workers.roster import template_pupils
 from workers.runner import drain
@@ -136,11 +136,9 @@ def test_each_file_is_processed_once_across_poller_restarts(sftp_app, partner_si
     crashing = SftpPoller(sftp_app)
     crashing.poll_once()
 
-    def crash_after_receiving(partner, name, data, source_ref):
-        crashing._receive(crashing_report)(partner, name, data, source_ref)
+    def crash_after_receiving(*file):
+        receive_file(sftp_app, *file)
         raise OSError("the poller died before moving the file")
-    from intake.sftp import PollReport
-    crashing_report = PollReport()
     assert crashing.poll_once(take=crash_after_receiving).errors  # received, not moved
     restarted = SftpPoller(sftp_app)
     restarted.poll_once()
@@ -157,11 +155,10 @@ def test_sshd_stopped_mid_poll_loses_nothing_and_the_loop_recovers(sftp_app, par
     poller = SftpPoller(sftp_app, timeout=5)
     poller.poll_once()
 
-    def stop_sshd_after_first(partner, name, data, source_ref):
-        poller._receive(report)(partner, name, data, source_ref)
+    def stop_sshd_after_first(*file):
+        taken = receive_file(sftp_app, *file)
         subprocess.run(["bash", str(SSHD), "stop"], check=True, capture_output=True, timeout=60)
-    from intake.sftp import PollReport
-    report = PollReport()
+        return taken
     try:
         broken = poller.poll_once(take=stop_sshd_after_first)
         assert broken.errors
@@ -225,10 +222,9 @@ def test_a_roster_feed_changes_the_next_template(sftp_app, partner_side):
     arrivals = roster_of(ACORN)[:5] + [world.RosterPupil(ACORN, world.make_upn(ACORN, 22, 777), "New",
                                                          "Arrival", "F", roster_of(ACORN)[0].dob, 2)]
     partner_side.put(partner_side.feed, "roster.csv", world.roster_csv(arrivals).encode())
-    poller = SftpPoller(sftp_app, folder="feed")
-    feed = lambda *file: take_feed(sftp_app, *file)  # noqa: E731
-    poller.poll_once(feed)
-    report = poller.poll_once(feed)
+    poller = SftpPoller(sftp_app, folder="feed", take=lambda *file: take_feed(sftp_app, *file))
+    poller.poll_once()
+    report = poller.poll_once()
     assert report.notes and f"{ACORN} 6 pupils" in report.notes[0]
     with sftp_app.sessions() as session:
         after = template_pupils(session, ACORN, "ks1-template", None)[1]

@@ -1,13 +1,12 @@
 """The KS1 results template: header, identifiers, TA codes and scaled scores (KS1 seed)."""
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from typing import Any
 
 from config.codes import codes
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster, check_identity, report_duplicates
+from workers.validators.pupil import check_identity, template_result
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
     cell_text, dfe_is_valid, whole_number,
@@ -129,36 +128,10 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
         records.append(PupilRecord(index, upn, text["Forename"], text["Surname"], gender, dob,
                                    nc_year, results))
 
-    report_duplicates(upn_rows, errors, "UPN")
-
-    school = _school(dfe_rows, errors, context)
     # Only pupils on the school's template are processed (KS1 seed); others are warned about.
-    pupils = against_roster(
-        [r for r in records if r.upn in upn_rows], school, context, warnings, keep_unknown=False,
-        rule="pupil-not-in-template", message="Pupil is not in the school's template (not on roll "
-        "at the census date) and will not be processed.",
+    return template_result(
+        FORMAT, records, upn_rows, dfe_rows, errors, warnings, context, keep_unknown=False,
+        message="Pupil is not in the school's template (not on roll at the census date) and will "
+        "not be processed.",
         missing_message="{missing} pupil(s) in the school's template are not in this file. A new "
         "file replaces the previous one, so include every pupil.")
-    if not records and not errors:
-        errors.add("no-pupils", "The file has no pupil rows: please enter your pupils' results "
-                   "below the header row.", None, None)
-    return ValidationResult(FORMAT, school, [] if errors else pupils, errors.grouped(),
-                            warnings.grouped())
-
-
-def _school(dfe_rows: dict[str, list[int]], errors: Findings, context: ValidationContext) -> str | None:
-    """The school the file is for: the DfE number on most rows; every other row must match."""
-    if not dfe_rows:
-        return None
-    school = Counter({dfe: len(rows) for dfe, rows in dfe_rows.items()}).most_common(1)[0][0]
-    for dfe, rows in dfe_rows.items():
-        if dfe != school:
-            for row in rows:
-                errors.add("dfe-mixed", f"Every row must be for the same school ({school}); "
-                           "send one file per school.", "School DFE", row)
-    if context.may_submit_for is not None and not context.may_submit_for(school):
-        for row in dfe_rows[school]:
-            errors.add("dfe-not-permitted", f"You are not registered to send results for school "
-                       f"{school}. Please ask the school's data manager or trust administrator.",
-                       "School DFE", row)
-    return school

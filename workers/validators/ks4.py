@@ -13,8 +13,8 @@ from typing import Any
 
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import against_roster, check_identity, report_duplicates
-from workers.validators.ks1 import _school, column_letter
+from workers.validators.pupil import check_identity, template_result
+from workers.validators.ks1 import column_letter
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
     cell_text, dfe_is_valid, whole_number,
@@ -209,18 +209,10 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
         records.append(PupilRecord(index, upn, text["Forename"], text["Surname"], gender, dob,
                                    year, results))
 
-    report_duplicates(upn_rows, errors, "UPN")
-
-    school = _school(dfe_rows, errors, context)
     # Schools may add pupils to a KS4 template (KS4 seed): they are processed, with a warning.
-    pupils = against_roster(
-        [r for r in records if r.upn in upn_rows], school, context, warnings, keep_unknown=True,
-        rule="pupil-not-in-template", message="Pupil was added to the school's template; they will "
-        "be processed, so please check the UPN is correct.",
+    return template_result(
+        kind, records, upn_rows, dfe_rows, errors, warnings, context, keep_unknown=True,
+        message="Pupil was added to the school's template; they will be processed, so please "
+        "check the UPN is correct.",
         missing_message="{missing} pupil(s) in the school's template are not in this file and will "
         "not be in reports. A new file replaces the previous one, so include every pupil.")
-    if not records and not errors:
-        errors.add("no-pupils", "The file has no pupil rows: please enter your pupils' results "
-                   "below the header row.", None, None)
-    return ValidationResult(kind, school, [] if errors else pupils, errors.grouped(),
-                            warnings.grouped())

@@ -1,12 +1,13 @@
 """Checks every format makes of a pupil: identity on a row, and whether the school's roster has them."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
 from config.codes import gender_code
 from workers.validators.findings import Findings
-from workers.validators.result import PupilRecord, ValidationContext
+from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import UPN_FORMAT_MESSAGE, parse_date, upn_problem
 
 
@@ -78,3 +79,40 @@ def against_roster(records: list[PupilRecord], school: str | None, context: Vali
     if missing and missing_message:
         warnings.add("pupils-missing", missing_message.format(missing=missing))
     return kept
+
+
+def school_of_rows(dfe_rows: dict[str, list[int]], errors: Findings,
+                   context: ValidationContext) -> str | None:
+    """The school the file is for: the DfE number on most rows; every other row must match."""
+    if not dfe_rows:
+        return None
+    school = Counter({dfe: len(rows) for dfe, rows in dfe_rows.items()}).most_common(1)[0][0]
+    for dfe, rows in dfe_rows.items():
+        if dfe != school:
+            for row in rows:
+                errors.add("dfe-mixed", f"Every row must be for the same school ({school}); "
+                           "send one file per school.", "School DFE", row)
+    if context.may_submit_for is not None and not context.may_submit_for(school):
+        for row in dfe_rows[school]:
+            errors.add("dfe-not-permitted", f"You are not registered to send results for school "
+                       f"{school}. Please ask the school's data manager or trust administrator.",
+                       "School DFE", row)
+    return school
+
+
+def template_result(fmt: str, records: list[PupilRecord], upn_rows: dict[str, list[int]],
+                    dfe_rows: dict[str, list[int]], errors: Findings, warnings: Findings,
+                    context: ValidationContext, *, keep_unknown: bool, message: str,
+                    missing_message: str) -> ValidationResult:
+    """The end every template format shares: duplicates, the school, the roster, no pupils."""
+    report_duplicates(upn_rows, errors, "UPN")
+    school = school_of_rows(dfe_rows, errors, context)
+    pupils = against_roster(
+        [r for r in records if r.upn in upn_rows], school, context, warnings,
+        keep_unknown=keep_unknown, rule="pupil-not-in-template", message=message,
+        missing_message=missing_message)
+    if not records and not errors:
+        errors.add("no-pupils", "The file has no pupil rows: please enter your pupils' results "
+                   "below the header row.", None, None)
+    return ValidationResult(fmt, school, [] if errors else pupils, errors.grouped(),
+                            warnings.grouped())
