@@ -156,7 +156,7 @@ def test_template_for_a_school_of_someone_else_or_an_unknown_collection_is_refus
     bodies = [e.text_body for e in outbox(app)]
     assert f"not a registered contact of school {BEECH}" in bodies[0]
     assert "there is no collection 'ks9'" in bodies[1]
-    assert "Primary Assessment Gateway" in bodies[2] or "no template" in bodies[2].lower()
+    assert "There is no template for KS2 results: the KS2 file comes from the DfE portal" in bodies[2]
     assert all(not e.attachments for e in outbox(app))
 
 

@@ -384,3 +384,16 @@ def test_a_rebuilt_folder_with_a_new_uidvalidity_is_taken_again_without_second_u
         assert session.query(Upload).count() == 1
     assert (first.taken, second.taken, second.duplicates) == (1, 1, 1)
     assert after.uidvalidity != old_validity and (old_last, after.last_uid) == (1, 1)
+
+
+def test_a_relay_refusing_the_login_fails_the_email_at_once_with_its_answer(mail_app, mail):
+    from intake.receive import receive
+    mail_app.settings = replace(mail_app.settings,
+                                smtp=replace(mail_app.settings.smtp, password="wrong password"))
+    receive(mail_app, valid_ks1(CEDAR), file_name="c.xlsx", sender=contact_of(CEDAR), channel="cli")
+    with mail_app.sessions() as session:
+        receipt = session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.kind == "receipt"))
+    assert send_outbox_email(mail_app, receipt) is False  # 535: retrying cannot help
+    with mail_app.sessions() as session:
+        row = session.get(OutgoingEmail, receipt)
+    assert (row.status, row.attempts) == ("failed", 1) and "535" in row.last_error
