@@ -386,10 +386,13 @@ def test_a_rebuilt_folder_with_a_new_uidvalidity_is_taken_again_without_second_u
     assert after.uidvalidity != old_validity and (old_last, after.last_uid) == (1, 1)
 
 
-def test_a_relay_refusing_the_login_fails_the_email_at_once_with_its_answer(mail_app, mail):
+def test_a_relay_refusing_the_login_fails_the_email_at_once_with_its_answer(
+        tmp_path, mail, stub_broker):
     from intake.receive import receive
-    mail_app.settings = replace(mail_app.settings,
-                                smtp=replace(mail_app.settings.smtp, password="wrong password"))
+    # No worker runs here: one would race this test to claim the receipt.
+    mail_app = build_app(tmp_path / "data")
+    settings = mail_settings(mail_app, mail)
+    mail_app.settings = replace(settings, smtp=replace(settings.smtp, password="wrong password"))
     receive(mail_app, valid_ks1(CEDAR), file_name="c.xlsx", sender=contact_of(CEDAR), channel="cli")
     with mail_app.sessions() as session:
         receipt = session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.kind == "receipt"))
@@ -397,3 +400,4 @@ def test_a_relay_refusing_the_login_fails_the_email_at_once_with_its_answer(mail
     with mail_app.sessions() as session:
         row = session.get(OutgoingEmail, receipt)
     assert (row.status, row.attempts) == ("failed", 1) and "535" in row.last_error
+    mail_app.engine.dispose()
