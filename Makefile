@@ -20,6 +20,7 @@ demo: install
 # Starts RabbitMQ, PostgreSQL, Dovecot, Postfix and sshd (installing them if needed), runs
 # every test, always stops them.
 test: install
+	@bash config/services/tools.sh install
 	@$(SERVICES) start
 	@set -a; eval "$$($(SERVICES) env)"; ERS_REQUIRE_SERVICES=1; set +a; \
 	  $(BIN)/pytest -q -p no:cacheprovider; rc=$$?; $(SERVICES) stop; exit $$rc
