@@ -42,6 +42,17 @@ class Collection:
     windows: tuple[Window, ...]
     census_date: date | None = None
     requires_confirmation: bool = False  # the KS4 seed's "confirm submission" step
+    embargo: bool = False  # reports are made at the deadline but sent at "reports available by"
+    phases: tuple[str, ...] = ()  # GIAS phases of the schools expected to take part; () = all
+
+    @property
+    def year(self) -> int:
+        """The year the results are for (the summer the service runs), for national figures."""
+        return in_london(self.final_close).year
+
+    def expects(self, phase: str | None) -> bool:
+        """Whether a school of this phase is expected to take part (for reminders and bundles)."""
+        return not self.phases or phase is None or phase in self.phases
 
     def stream_for(self, fmt: str) -> str:
         """Uploads compete for "current" only within a stream: one per format when there are several."""
@@ -94,7 +105,8 @@ def parse_collections(text: str) -> dict[str, Collection]:
             opens=london_to_utc(item["opens"]),
             requires_confirmation=bool(item.get("requires_confirmation", False)),
             final_close=london_to_utc(item.get("final_close", windows[-1].closes)),
-            windows=windows, census_date=item.get("census_date"))
+            windows=windows, census_date=item.get("census_date"),
+            embargo=bool(item.get("embargo", False)), phases=tuple(item.get("phases", ())))
         if collection.key in collections:
             raise ValueError(f"collection {collection.key!r} is defined twice")
         collections[collection.key] = collection

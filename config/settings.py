@@ -40,6 +40,11 @@ DOCUMENTED = {
     "ERS_IMAP_POLL_SECONDS": ("longest wait between checks when IDLE reports nothing", "60"),
     "ERS_AUTHSERV_ID": ("server id in Authentication-Results to trust; when set, a sender's "
                         "DMARC (or aligned DKIM/SPF) must pass", ""),
+    "ERS_REPORTS_DIR": ("where report PDFs and trust bundles are written", "$ERS_DATA_DIR/reports"),
+    "ERS_REMINDER_DAYS": ("days before a deadline that schools with no successful upload (and "
+                          "their trusts) are reminded; 0 sends no reminders", "3"),
+    "ERS_CLOSE_GRACE_SECONDS": ("how long a due window waits for files received before its "
+                                "deadline that are still being checked", "900"),
 }
 
 
@@ -91,6 +96,13 @@ class Settings:
     imap_folder: str = "INBOX"
     imap_poll_seconds: float = 60.0
     authserv_id: str = ""
+    reminder_days: float = 3.0
+    close_grace_seconds: int = 900
+    reports_path: Path | None = None
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.reports_path or self.data_dir / "reports"
 
     @property
     def store_dir(self) -> Path:
@@ -123,6 +135,9 @@ class Settings:
             imap_folder=env.get("ERS_IMAP_FOLDER") or "INBOX",
             imap_poll_seconds=float(env.get("ERS_IMAP_POLL_SECONDS") or 60),
             authserv_id=env.get("ERS_AUTHSERV_ID", "").strip().lower(),
+            reports_path=Path(env["ERS_REPORTS_DIR"]).resolve() if env.get("ERS_REPORTS_DIR") else None,
+            reminder_days=float(env.get("ERS_REMINDER_DAYS") or 3),
+            close_grace_seconds=int(env.get("ERS_CLOSE_GRACE_SECONDS") or 900),
         )
 
 

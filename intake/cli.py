@@ -467,9 +467,114 @@ def cmd_status(args) -> int:
     return 0
 
 
+def _report_progress(app, key: str, number: int, stop: threading.Event) -> None:
+    """Show report jobs as they finish, until none is left (or Ctrl-C)."""
+    from sqlalchemy import func, select
+
+    from models import Report
+
+    last = None
+    while True:
+        with app.sessions() as session:
+            counts = dict(session.execute(select(Report.status, func.count()).where(
+                Report.collection_key == key, Report.window_number == number)
+                .group_by(Report.status)).all())
+        left = counts.get("pending", 0) + counts.get("waiting", 0)
+        line = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no reports"
+        if line != last:
+            print(f"  reports: {line}", flush=True)
+            last = line
+        if not left or stop.wait(0.5):
+            return
+
+
+def _reports_table(app, key: str | None = None, number: int | None = None) -> str:
+    from workers.report_list import report_lines
+    with app.sessions() as session:
+        return "\n".join(report_lines(session, key, number)) or "No reports yet."
+
+
+def cmd_close_window(args) -> int:
+    from workers.scheduler import CannotClose, close_by_hand
+
+    stop = _stop_on_signals()
+    with _working_app(args) as app:
+        try:
+            claimed = close_by_hand(app, args.collection, args.window, by=args.by)
+        except CannotClose as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        from workers.closing import describe
+        print(describe(claimed), flush=True)
+        if not args.no_wait:
+            _report_progress(app, args.collection, args.window, stop)
+    print(_reports_table(app, args.collection, args.window))
+    print(f"PDFs are under {app.settings.reports_dir}; emails are in the outbox (`ers outbox list`).")
+    return 0
+
+
+def cmd_scheduler(args) -> int:
+    from workers.scheduler import tick
+
+    stop = _stop_on_signals()
+    with _working_app(args) as app:
+        print(f"Scheduler: checking every {args.interval:g} s for reminders, due windows and "
+              "embargoed reports; Ctrl-C to stop.", flush=True)
+        while True:
+            for line in tick(app).lines:
+                print(line, flush=True)
+            if args.once or stop.wait(args.interval):
+                break
+    return 0
+
+
+def cmd_reports_list(args) -> int:
+    print(_reports_table(_app(args), args.collection, args.window))
+    return 0
+
+
+def cmd_reports_regenerate(args) -> int:
+    from workers.regenerate import CannotRegenerate, regenerate
+
+    stop = _stop_on_signals()
+    with _working_app(args) as app:
+        try:
+            done = regenerate(app, args.collection, args.window, args.school)
+        except CannotRegenerate as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"Report #{done.report_id} queued from upload(s) "
+              f"{', '.join(f'#{u}' for u in done.upload_ids)}"
+              + (f"; withdrew report(s) {', '.join(f'#{r}' for r in done.withdrawn)}"
+                 if done.withdrawn else "") + ".", flush=True)
+        _report_progress(app, args.collection, args.window, stop)
+    print(_reports_table(app, args.collection, args.window))
+    return 0
+
+
+def cmd_report_password(args) -> int:
+    from sqlalchemy import select
+
+    from models import School
+
+    password = None if args.clear else sys.stdin.readline().rstrip("\n")
+    if password == "":
+        print("No password given on standard input (use --clear to remove one).", file=sys.stderr)
+        return 2
+    app = _app(args)
+    with app.sessions.begin() as session:
+        school = session.scalar(select(School).where(School.dfe == args.school))
+        if school is None:
+            print(f"School {args.school} is not in the registry.", file=sys.stderr)
+            return 2
+        school.report_password = password
+    print(f"{school.name}: reports will be {'encrypted' if password else 'sent unencrypted'}.")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from intake.demo import run_demo
-    return run_demo(Path(args.dir))
+    return run_demo(Path(args.dir), Path(args.reports))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -588,12 +693,45 @@ def build_parser() -> argparse.ArgumentParser:
                 "pending.", gsub)
     p.add_argument("--limit", type=int, default=50)
 
+    p = command("scheduler", cmd_scheduler, "Close windows at their deadlines (reports for every "
+                "school, bundles for every trust), send reminders before them and release "
+                "embargoed reports when they are due. Several may run: each window closes once.")
+    p.add_argument("--once", action="store_true", help="one check, then exit")
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between checks")
+
+    p = command("close-window", cmd_close_window, "Close a window now, by hand, as the scheduler "
+                "does at its deadline: reports for every school with a current upload, then a "
+                "bundle for every trust.")
+    p.add_argument("collection", metavar="KEY")
+    p.add_argument("window", type=int, metavar="N")
+    p.add_argument("--by", default="operator", metavar="NAME", help="who closes it (audit trail)")
+    p.add_argument("--no-wait", action="store_true", help="do not wait for the reports")
+
+    g = sub.add_parser("reports", help="Reports made when windows close.",
+                       description="Reports made when windows close.")
+    gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command("list", cmd_reports_list, "List reports with their status and files.", gsub)
+    p.add_argument("--collection", metavar="KEY")
+    p.add_argument("--window", type=int, metavar="N")
+    p = command("regenerate", cmd_reports_regenerate, "Make a school's reports again from the "
+                "upload now current (after the one they came from was deleted).", gsub)
+    p.add_argument("collection", metavar="KEY")
+    p.add_argument("window", type=int, metavar="N")
+    p.add_argument("--school", required=True, metavar="DFE")
+
+    p = command("report-password", cmd_report_password, "Set the password a school's report PDFs "
+                "are encrypted with, read from standard input (or --clear it).")
+    p.add_argument("school", metavar="DFE")
+    p.add_argument("--clear", action="store_true", help="send this school's reports unencrypted")
+
     p = command("status", cmd_status, "A school's status box: MIS connected, collection enabled, "
                 "connection partner, last feed.")
     p.add_argument("--school", required=True, metavar="DFE")
 
     p = command("demo", cmd_demo, "Build a small world and run the whole pipeline on embedded defaults.")
     p.add_argument("--dir", default="var/demo", help="where the demo's data goes (replaced each run)")
+    p.add_argument("--reports", default="var/reports", help="where the demo's report PDFs go "
+                   "(replaced each run)")
     return parser
 
 

@@ -40,12 +40,14 @@ def _step(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
-def run_demo(directory: Path) -> int:
-    directory = directory.resolve()
+def run_demo(directory: Path, reports: Path) -> int:
+    directory, reports = directory.resolve(), reports.resolve()
     _fresh(directory)
+    _fresh(reports)
     (directory / "collections.toml").write_text(world.all_collections_toml(datetime.now(timezone.utc)))
     app = install(App(Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'ers.db'}",
-                               collections_file=directory / "collections.toml")))
+                               collections_file=directory / "collections.toml",
+                               reports_path=reports)))
     from intake.cli import prepare_database
     prepare_database(app)
 
@@ -75,17 +77,21 @@ def run_demo(directory: Path) -> int:
     broker = start_broker(app)
     with embedded_workers(app, broker):
         _exchange(app, broker, drop, email, rows, broken, stranger, extra)
+        _close_windows(app, broker, elm)
 
     _step("Upload history (✔ = the file used for reports)")
     with app.sessions() as session:
         print(format_table(history(session)))
     outbox = sorted(app.settings.outbox_dir.glob("*.eml"))
-    _step("Answers")
+    _step("Answers and reports")
     print(f"{len(outbox)} emails written to {app.settings.outbox_dir}")
     for path in outbox[:3]:
         print(f"  {path.name}")
     print("  ...")
     print(f"Refused files and reasons: {drop / '_refused'}")
+    pdfs = sorted(reports.rglob("*.pdf"))
+    print(f"{len(pdfs)} report PDFs and {len(list(reports.rglob('*.zip')))} trust bundle(s) under "
+          f"{reports}")
     print(f"Try: ERS_DATA_DIR={directory} ERS_COLLECTIONS={directory / 'collections.toml'} "
           f".venv/bin/ers history --school {world.SCHOOLS[2][0]}")
     return 0
@@ -183,6 +189,25 @@ def _emails(app, broker, email, rows) -> None:
               + (f" (upload #{', #'.join(map(str, taken.upload_ids))})" if taken.upload_ids else ""))
     drain(broker)
     print("The stranger got no reply; `ers quarantine list` shows the message and why.")
+
+
+def _close_windows(app, broker, encrypted_school: str) -> None:
+    """Each collection's first window closes: every school's reports, then the trust's bundle."""
+    from sqlalchemy import select
+
+    from models import School
+    from workers.report_list import report_lines
+    from workers.scheduler import close_by_hand
+
+    _step("Window 1 of each collection closes: reports for every school, a bundle for the trust")
+    with app.sessions.begin() as session:  # this school keeps its PDFs behind a password
+        session.scalar(select(School).where(School.dfe == encrypted_school)).report_password = "elm-2026"
+    for key in ("ks1-demo", "ks2-demo", "ks4-demo"):
+        print(close_by_hand(app, key, 1, by="demo").collection_key, "window 1 claimed")
+        drain(broker)
+    with app.sessions() as session:
+        print("\n".join(report_lines(session)))
+    print("Elm Park's PDFs are encrypted with its report password (elm-2026).")
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

@@ -7,9 +7,10 @@ from models.outbox import OutgoingEmail
 from models.audit import AuditEvent
 from models.inbound import InboundMessage, MailboxState
 from models.partners import Partner, PartnerSchool
+from models.reports import Reminder, Report
 
 __all__ = [
     "Base", "Contact", "Pupil", "School", "Trust", "CollectionRow", "WindowRow", "PupilResult",
     "Submission", "Upload", "UploadStatus", "OutgoingEmail", "AuditEvent",
-    "InboundMessage", "MailboxState", "Partner", "PartnerSchool",
+    "InboundMessage", "MailboxState", "Partner", "PartnerSchool", "Reminder", "Report",
 ]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -27,7 +28,11 @@ class WindowRow(Base):
     closes: Mapped[datetime] = mapped_column(UTCDateTime)
     reports_by: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(20), default="open")  # open -> closing -> closed
+    closing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # claimed by a scheduler
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Figures over every participating school, fixed when the window is claimed, so every school's
+    # report (and any regenerated later) is measured against the same numbers.
+    pool: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 def sync_collections(session, collections) -> None:

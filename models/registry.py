@@ -31,6 +31,8 @@ class School(Base):
     trust: Mapped[Trust | None] = relationship(back_populates="schools")
     # CTF parts the school imports (eyfs, phonics, mtc, ks1, ks2); None means all of them.
     ctf_parts: Mapped[list[str] | None] = mapped_column(JSON)
+    # When set, the school's report PDFs are encrypted with it (given to the school separately).
+    report_password: Mapped[str | None] = mapped_column(String(200))
 
 
 class Contact(Base):

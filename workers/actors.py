@@ -6,9 +6,9 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from workers import broker as _broker  # noqa: F401  (installs the in-process broker first)
 from workers.broker import is_embedded
-from workers import email_commands, mailer, pipeline
+from workers import email_commands, mailer, pipeline, school_reports, trust_bundles
 from workers.app import current
-from workers.enqueue import enqueue_email
+from workers.enqueue import enqueue_email, enqueue_reports
 
 
 @dramatiq.actor(queue_name="uploads", max_retries=5, min_backoff=1_000, max_backoff=60_000,
@@ -45,4 +45,22 @@ def send_email(outbox_id: int) -> None:
         raise dramatiq.Retry(str(exc)) from exc  # backoff as configured, without a traceback
 
 
-ALL = [validate_upload, answer_email, send_email]
+def _follow_on(made: school_reports.Made) -> None:
+    app = current()
+    if made.outbox_ids:
+        enqueue_email(app, outbox_ids=made.outbox_ids)
+    if made.trust_reports:
+        enqueue_reports(app, trust_reports=made.trust_reports)
+
+
+@dramatiq.actor(queue_name="reports", max_retries=5, min_backoff=1_000, max_backoff=60_000)
+def make_school_report(report_id: int) -> None:
+    _follow_on(school_reports.make_school_report(current(), report_id))
+
+
+@dramatiq.actor(queue_name="reports", max_retries=5, min_backoff=1_000, max_backoff=60_000)
+def make_trust_bundle(report_id: int) -> None:
+    _follow_on(trust_bundles.make_trust_bundle(current(), report_id))
+
+
+ALL = [validate_upload, answer_email, send_email, make_school_report, make_trust_bundle]

@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Upload, UploadStatus
+from models import Report, Upload, UploadStatus
 from models.audit import audit
 from models.base import utcnow
 from workers import answers
@@ -22,15 +22,15 @@ class NotAllowed(Exception):
 def delete_upload(app: App, upload_id: int, by: str) -> Upload | None:
     """Delete and recompute the current upload; returns the upload now current (if any)."""
     with app.sessions.begin() as session:
-        current, path = delete_in(app, session, upload_id, by)
-    remove_unused(app, path)  # after commit: a failed commit must not lose the file
+        current, paths = delete_in(app, session, upload_id, by)
+    remove_unused(app, paths)  # after commit: a failed commit must not lose the files
     enqueue_email(app, upload_ids=[upload_id])
     return current
 
 
-def delete_in(app: App, session: Session, upload_id: int, by: str) -> tuple[Upload | None, str | None]:
-    """Delete within the caller's transaction: (the upload now current, the file to remove after
-    the commit)."""
+def delete_in(app: App, session: Session, upload_id: int, by: str) -> tuple[Upload | None, list[str]]:
+    """Delete within the caller's transaction: (the upload now current, the files to remove after
+    the commit: the upload's own and those of reports made from it)."""
     by = by.strip().lower()
     upload = session.get(Upload, upload_id)
     if upload is not None and upload.school_id is not None:
@@ -54,15 +54,27 @@ def delete_in(app: App, session: Session, upload_id: int, by: str) -> tuple[Uplo
     if upload.school_id is not None and upload.window_number is not None:
         current = settle_current(session, upload.school_id, upload.collection_key,
                                  upload.window_number, upload.stream)
-    audit(session, by, "upload", upload.id, "deleted", now_current=current.id if current else None)
+    withdrawn = withdraw_reports(session, upload.id)
+    audit(session, by, "upload", upload.id, "deleted", now_current=current.id if current else None,
+          reports_withdrawn=[r.id for r in withdrawn])
     answers.queue_deleted(session, app.settings, upload, current)
-    return current, path
+    return current, [p for p in [path] if p] + [f["copy"] for r in withdrawn for f in r.files]
 
 
-def remove_unused(app: App, path: str | None) -> None:
-    """Remove a deleted upload's file unless another upload holds the same bytes."""
-    if not path:
-        return
+def withdraw_reports(session: Session, upload_id: int) -> list[Report]:
+    """Reports made from a deleted upload are withdrawn (the seeds: "will be removed");
+    ``ers reports regenerate`` makes new ones from the upload now current."""
+    reports = [r for r in session.scalars(select(Report).where(
+        Report.kind == "school", Report.status.not_in(("withdrawn",))))
+        if upload_id in r.upload_ids]
+    for report in reports:
+        report.status, report.withdrawn_at = "withdrawn", utcnow()
+    return reports
+
+
+def remove_unused(app: App, paths: list[str]) -> None:
+    """Remove files no longer used, unless another upload holds the same bytes."""
     with app.sessions() as session:
-        if session.scalar(select(Upload.id).where(Upload.stored_path == path).limit(1)) is None:
-            Path(path).unlink(missing_ok=True)
+        for path in paths:
+            if session.scalar(select(Upload.id).where(Upload.stored_path == path).limit(1)) is None:
+                Path(path).unlink(missing_ok=True)

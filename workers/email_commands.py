@@ -37,14 +37,14 @@ class Refused(Exception):
 
 def answer_message(app: App, inbound_id: int) -> list[int]:
     """Answer one recorded message unless already answered; returns the outbox ids queued."""
-    path = None
+    paths: list[str] = []
     with app.sessions.begin() as session:
         inbound = session.get(InboundMessage, inbound_id, with_for_update=True)
         if inbound is None or inbound.handled_at is not None:
             return []
         verb, arguments = inbound.command, tuple((inbound.argument or "").split())
         try:
-            emails, path = _run(app, session, inbound, verb, arguments)
+            emails, paths = _run(app, session, inbound, verb, arguments)
         except (Refused, CannotConfirm, NotAllowed) as exc:
             emails = [answers.queue_reply(session, app.settings, inbound, [
                 f"Your {verb} request could not be done: {exc}", "Send HELP for the list of commands."])]
@@ -53,37 +53,37 @@ def answer_message(app: App, inbound_id: int) -> list[int]:
         inbound.handled_at = utcnow()
         session.flush()
         queued = [e.id for e in emails]
-    remove_unused(app, path)
+    remove_unused(app, paths)
     return queued
 
 
 def _run(app: App, session: Session, inbound: InboundMessage, verb: str,
-         arguments: tuple[str, ...]) -> tuple[list[OutgoingEmail], str | None]:
-    """Do the command: (the answers it queued, a file to remove once committed)."""
+         arguments: tuple[str, ...]) -> tuple[list[OutgoingEmail], list[str]]:
+    """Do the command: (the answers it queued, files to remove once committed)."""
     if verb in ("CONFIRM", "DELETE"):
         upload_id = _upload_number(verb, arguments)
-        path = None
+        paths: list[str] = []
         if verb == "CONFIRM":
             confirm_in(app, session, upload_id, inbound.sender)
         else:
-            _, path = delete_in(app, session, upload_id, inbound.sender)
+            _, paths = delete_in(app, session, upload_id, inbound.sender)
         kind = "confirmed" if verb == "CONFIRM" else "deleted"
         return list(session.scalars(select(OutgoingEmail).where(
-            OutgoingEmail.message_id == answers.message_id(app.settings, kind, upload_id)))), path
+            OutgoingEmail.message_id == answers.message_id(app.settings, kind, upload_id)))), paths
     if verb == "TEMPLATE":
-        return [_template(app, session, inbound, arguments)], None
+        return [_template(app, session, inbound, arguments)], []
     if verb == "HISTORY":
-        return [_history(app, session, inbound, arguments)], None
+        return [_history(app, session, inbound, arguments)], []
     if verb == "HELP":
         return [answers.queue_reply(session, app.settings, inbound, [
             "You can send results files to this address as attachments, and put one of these "
             "commands in the subject line of an email (no attachment needed):"],
-            help_lines() + ["", "What to attach:"] + WHAT_TO_ATTACH)], None
+            help_lines() + ["", "What to attach:"] + WHAT_TO_ATTACH)], []
     # Nothing usable attached.
     paragraphs = ["Your email had no file we could use, so nothing was uploaded. Please send it "
                   "again with one of these attached:"]
     return [answers.queue_reply(session, app.settings, inbound, paragraphs, WHAT_TO_ATTACH + [
-        "", "Or put a command in the subject line:"] + help_lines())], None
+        "", "Or put a command in the subject line:"] + help_lines())], []
 
 
 def _upload_number(verb: str, arguments: tuple[str, ...]) -> int:

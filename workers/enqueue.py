@@ -40,3 +40,18 @@ def enqueue_email_command(app: App, inbound_id: int) -> None:
     from workers import actors
 
     actors.answer_email.send(inbound_id)
+
+
+def enqueue_reports(app: App, school_reports: list[int] = (), trust_reports: list[int] = ()) -> None:
+    """Hand report jobs to the broker and record it; the scheduler re-sends any left stranded."""
+    from models import Report
+    from workers import actors
+
+    for report_id in school_reports:
+        actors.make_school_report.send(report_id)
+    for report_id in trust_reports:
+        actors.make_trust_bundle.send(report_id)
+    ids = [*school_reports, *trust_reports]
+    if ids:
+        with app.sessions.begin() as session:
+            session.execute(update(Report).where(Report.id.in_(ids)).values(enqueued_at=utcnow()))

@@ -14,7 +14,8 @@ COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["rost
             ["template"], ["ctf-parts"], ["intake", "folder"], ["intake", "email"], ["intake", "sftp"], ["intake", "mis"], ["status"],
             ["partners", "import"],
             ["quarantine", "list"], ["quarantine", "release"], ["outbox", "list"],
-            ["outbox", "retry"], ["outbox", "send"], ["demo"]]
+            ["outbox", "retry"], ["outbox", "send"], ["demo"], ["scheduler"], ["close-window"],
+            ["reports", "list"], ["reports", "regenerate"], ["report-password"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ers")

@@ -52,7 +52,7 @@ def test_a_stranger_cannot_submit(env, capsys):
 
 
 def test_the_demo_runs_and_shows_every_status(tmp_path, capsys):
-    assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--reports", str(tmp_path / "reports")]) == 0
     out = capsys.readouterr().out
     for status in ("Successful", "Overwritten", "Upload error", "Deleted"):
         assert status in out
@@ -62,6 +62,14 @@ def test_the_demo_runs_and_shows_every_status(tmp_path, capsys):
     assert len(list(outbox.glob("*.eml"))) >= 14
     replies = [p.read_bytes() for p in outbox.glob("*-reply.eml")]
     assert len(replies) == 2 and any(b"8012002_ks1-template_ks1-demo.xlsx" in r for r in replies)
+    # Window 1 of KS1, KS2 and KS4 closed: two PDFs per school with a current upload (KS1: 5,
+    # KS2: 2, KS4: 1), and a trust summary and zip for each collection the trust takes part in.
+    reports = tmp_path / "reports"
+    assert len(list(reports.rglob("*pupils.pdf"))) == 8
+    assert len(list(reports.rglob("*trust-summary.pdf"))) == 3 == len(list(reports.rglob("*.zip")))
+    kinds = [p.name.split("-", 1)[1] for p in outbox.glob("*.eml")]
+    assert (kinds.count("reports.eml"), kinds.count("trust-reports.eml")) == (8, 3)
+    assert "19 report PDFs and 3 trust bundle(s)" in out
 
 
 def test_a_prefilled_template_lists_the_schools_year_2_pupils_and_validates_once_filled(env, capsys):

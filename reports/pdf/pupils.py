@@ -1,0 +1,100 @@
+"""The pupils report: one row per pupil, with each progress measure's estimate beside the progress.
+
+Teachers check these rows against what they know of each child, so nothing is invented: a pupil
+without prior attainment says "Not known", and a progress that cannot be worked out shows "–".
+"""
+from __future__ import annotations
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+
+from reports.figures import Analysis, PupilLine, ReportHeader
+from reports.pdf.page import (
+    CELL_PAD,
+    CELL_SIZE,
+    FONT,
+    STYLES,
+    build,
+    column_widths,
+    esc,
+    frame_width,
+    heads,
+    number,
+    school_chrome,
+    signed,
+    spread,
+    table_style,
+)
+
+TITLE = "Pupils report"
+NOT_KNOWN = "Not known"
+NAME = 1            # the Name column: the one that wraps rather than widen the table
+
+
+def _cells(pupil: PupilLine, columns: int, measures: int) -> list[str]:
+    """A pupil's row as text; short rows are padded so a missing cell shows as blank, not a crash."""
+    results = (list(pupil.results) + [""] * columns)[:columns]
+    row = [pupil.upn, pupil.name, *results, pupil.prior or NOT_KNOWN]
+    for index in range(measures):
+        estimate = pupil.estimates[index] if index < len(pupil.estimates) else None
+        progress = pupil.progress[index] if index < len(pupil.progress) else None
+        row += [number(estimate), signed(progress)]
+    return row
+
+
+def _header(analysis: Analysis) -> tuple[list[list], list[tuple]]:
+    """One header row, or two when progress measures pair their Estimate and Progress columns."""
+    fixed = ["UPN", "Name", *analysis.pupil_columns, "Prior attainment"]
+    top: list = heads(fixed)
+    if not analysis.progress:
+        return [top], []
+    below: list = [""] * len(fixed)
+    spans = [("SPAN", (column, 0), (column, 1)) for column in range(len(fixed))]
+    for measure in analysis.progress:
+        column = len(top)
+        top += [Paragraph(esc(measure.label), STYLES["head"]), ""]
+        below += ["Estimate", "Progress"]
+        spans.append(("SPAN", (column, 0), (column + 1, 0)))
+    return [top, below], spans
+
+
+def pupil_table(analysis: Analysis, wide_width: float, narrow_width: float) -> tuple[Table, bool]:
+    """The table and whether it needs a landscape page; the header repeats on every page."""
+    rows = [_cells(pupil, len(analysis.pupil_columns), len(analysis.progress))
+            for pupil in analysis.pupils]
+    titles = ["UPN", "Name", *analysis.pupil_columns, "Prior attainment"]
+    titles += ["Estimate", "Progress"] * len(analysis.progress)
+    natural = column_widths(titles, rows, flex=NAME)
+    wide = sum(natural) > narrow_width
+    widths = spread(natural, wide_width if wide else narrow_width)
+    name_room = widths[NAME] - 2 * CELL_PAD
+    for row in rows:                    # plain strings are fast; only long names need wrapping
+        if stringWidth(row[NAME], FONT, CELL_SIZE) > name_room:
+            row[NAME] = Paragraph(esc(row[NAME]), STYLES["cell"])
+    header, spans = _header(analysis)
+    table = Table(header + rows, colWidths=widths, repeatRows=len(header), hAlign="LEFT")
+    first_number = len(titles) - 2 * len(analysis.progress)
+    table.setStyle(TableStyle([*table_style(len(header)), *spans,
+                               ("ALIGN", (first_number, len(header) - 1), (-1, -1), "RIGHT")]))
+    return table, wide
+
+
+def pupils_pdf(header: ReportHeader, analysis: Analysis, *, password: str | None = None) -> bytes:
+    """The school's pupils report as PDF bytes, landscape when the columns need the width."""
+    count = len(analysis.pupils)
+    intro = (f"{esc(header.school_name)}: {count} pupil{'' if count == 1 else 's'} in "
+             f"{esc(header.collection_name)}, window {header.window_number}.")
+    if analysis.progress:
+        intro += (" Estimate: the average outcome of participating pupils with the same prior "
+                  "attainment. Progress: the pupil's outcome minus that estimate.")
+    story: list[Flowable] = [Paragraph(TITLE, STYLES["title"]), Paragraph(intro, STYLES["body"])]
+    if analysis.progress_note:
+        story.append(Paragraph(esc(analysis.progress_note), STYLES["body"]))
+    wide = False
+    if analysis.pupils:
+        table, wide = pupil_table(analysis, frame_width(True), frame_width(False))
+        story.append(table)
+    else:
+        story.append(Paragraph("There are no pupils in the uploads for this window.", STYLES["body"]))
+    return build(story, school_chrome(header, TITLE), title=f"{TITLE}: {header.school_name}",
+                 wide=wide, password=password)

@@ -1,0 +1,95 @@
+"""What a closing window's reports are made from: each school's current uploads as plain pupils.
+
+Reading only; the measures in ``reports/`` never see the database.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.collections import Collection, in_london
+from models import PupilResult, School, Upload, UploadStatus
+from reports.figures import Pupil
+
+KS1_PRIOR = ("ta_reading", "ta_writing", "ta_maths")
+
+
+@dataclass(frozen=True)
+class SchoolData:
+    school_id: int
+    uploads: list[Upload]
+    pupils: list[Pupil]
+
+    @property
+    def upload_lines(self) -> list[str]:
+        return [f"Upload #{u.id}: {u.file_name}, received {in_london(u.received_at):%d/%m/%Y %H:%M}"
+                for u in self.uploads]
+
+
+def current_uploads(session: Session, collection: Collection, window: int,
+                    school_id: int | None = None) -> dict[int, list[Upload]]:
+    """The current (Successful) uploads of the window by school: one per stream."""
+    query = select(Upload).where(Upload.collection_key == collection.key,
+                                 Upload.window_number == window,
+                                 Upload.status == UploadStatus.SUCCESSFUL,
+                                 Upload.school_id.is_not(None))
+    if school_id is not None:
+        query = query.where(Upload.school_id == school_id)
+    by_school: dict[int, list[Upload]] = defaultdict(list)
+    for upload in session.scalars(query.order_by(Upload.school_id, Upload.stream)):
+        by_school[upload.school_id].append(upload)
+    return dict(by_school)
+
+
+def pupils_of(session: Session, uploads: list[Upload], kind: str) -> list[Pupil]:
+    """One Pupil per UPN; KS4's GCSE and non-GCSE templates merge into one set of results."""
+    merged: dict[str, dict] = {}
+    names: dict[str, tuple[str, str]] = {}
+    rows = session.scalars(select(PupilResult).where(
+        PupilResult.upload_id.in_([u.id for u in uploads])).order_by(PupilResult.upload_id,
+                                                                      PupilResult.row))
+    for row in rows:
+        results = merged.setdefault(row.upn, {})
+        for key, value in row.results.items():
+            if value is not None or key not in results:
+                results[key] = value
+        names.setdefault(row.upn, (row.forename, row.surname))
+    priors = ks1_priors(session, list(merged)) if kind == "ks2" else {}
+    return [Pupil(upn, names[upn][0], names[upn][1], results, priors.get(upn))
+            for upn, results in merged.items()]
+
+
+def ks1_priors(session: Session, upns: list[str]) -> dict[str, dict]:
+    """KS2 pupils' KS1 teacher assessments, where the service holds them: a current KS1 template
+    upload or a CTF's KS1 part for the same UPN (the latest received wins). Never guessed."""
+    if not upns:
+        return {}
+    rows = session.execute(
+        select(PupilResult.upn, PupilResult.results, Upload.format)
+        .join(Upload, Upload.id == PupilResult.upload_id)
+        .where(PupilResult.upn.in_(upns), Upload.status == UploadStatus.SUCCESSFUL,
+               Upload.format.in_(("ks1-template", "ctf-xml")))
+        .order_by(Upload.received_at))
+    priors: dict[str, dict] = {}
+    for upn, results, fmt in rows:
+        source = results.get("ks1") if fmt == "ctf-xml" else results
+        if isinstance(source, dict):
+            prior = {key: source.get(key) for key in KS1_PRIOR}
+            if any(prior.values()):
+                priors[upn] = prior
+    return priors
+
+
+def window_schools(session: Session, collection: Collection, window: int, kind: str,
+                   school_id: int | None = None) -> list[SchoolData]:
+    return [SchoolData(sid, uploads, pupils_of(session, uploads, kind))
+            for sid, uploads in current_uploads(session, collection, window, school_id).items()]
+
+
+def expected_schools(session: Session, collection: Collection) -> list[School]:
+    """Schools the collection expects to hear from (by phase), for reminders and trust tables."""
+    return [s for s in session.scalars(select(School).order_by(School.name))
+            if collection.expects(s.phase)]
