@@ -20,7 +20,7 @@ from models.base import utcnow
 from models.reports import SCHOOL, TRUST
 from reports.analysis import kind_for_format, pool_for, pool_to_json
 from workers.app import App
-from workers.window_data import expected_schools, window_schools
+from workers.window_data import window_schools
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,10 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
         school_reports = [Report(kind=SCHOOL, collection_key=collection.key, window_number=number,
                                  school_id=s.school_id, upload_ids=[u.id for u in s.uploads],
                                  status="pending", files=[]) for s in schools]
-        trust_ids = sorted({school.trust_id for school in expected_schools(session, collection)
-                            if school.trust_id is not None}
-                           | {session.get(School, s.school_id).trust_id for s in schools
-                              if session.get(School, s.school_id).trust_id is not None})
+        reporting = {s.school_id for s in schools}
+        trust_ids = sorted({school.trust_id for school in session.scalars(select(School))
+                            if school.trust_id is not None
+                            and (school.id in reporting or collection.expects(school.phase))})
         trust_reports = [Report(kind=TRUST, collection_key=collection.key, window_number=number,
                                 trust_id=trust_id, upload_ids=[], status="waiting", files=[])
                          for trust_id in trust_ids]

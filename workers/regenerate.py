@@ -52,7 +52,7 @@ def regenerate(app: App, key: str, number: int, dfe: str) -> Regenerated:
         new = Report(kind=SCHOOL, collection_key=key, window_number=number, school_id=school.id,
                      upload_ids=[u.id for u in uploads], status="pending", files=[])
         trust = None
-        if school.trust_id is not None:
+        if school.trust_id is not None and not _bundle_to_come(session, key, number, school.trust_id):
             trust = Report(kind=TRUST, collection_key=key, window_number=number,
                            trust_id=school.trust_id, upload_ids=[], status="waiting", files=[])
         session.add_all([r for r in (new, trust) if r is not None])
@@ -64,3 +64,10 @@ def regenerate(app: App, key: str, number: int, dfe: str) -> Regenerated:
     remove_unused(app, stale)
     enqueue_reports(app, [result.report_id], ready)
     return result
+
+
+def _bundle_to_come(session, key: str, number: int, trust_id: int) -> bool:
+    """A bundle not yet made will include the new report anyway."""
+    return session.scalar(select(Report.id).where(
+        Report.kind == TRUST, Report.collection_key == key, Report.window_number == number,
+        Report.trust_id == trust_id, Report.status.in_(("waiting", "pending"))).limit(1)) is not None

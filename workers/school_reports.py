@@ -23,7 +23,7 @@ from reports.pdf import pupils_pdf, summary_pdf
 from workers.answers import stored_attachment
 from workers.app import App
 from workers.closing import finish_if_done, kind_of, trusts_ready, window_row
-from workers.report_mail import PDF, queue_school_reports
+from workers.report_mail import PDF, ZIP, queue_school_reports, queue_trust_bundle
 from workers.window_data import SchoolData, pupils_of
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def make_school_report(app: App, report_id: int, now: datetime | None = None) ->
     try:
         analysis = analyse(kind, data.pupils, pool_from_json(pool_json),
                            national_for(kind, collection.year))
-        files = _write(app, report, school.dfe, collection, [
+        files = write_files(app, report, school.dfe, collection, [
             ("summary", summary_pdf(header, analysis, password=password)),
             ("pupils", pupils_pdf(header, analysis, password=password))])
         summary = {"pupils": len(data.pupils), "uploads": data.upload_lines,
@@ -89,10 +89,10 @@ def make_school_report(app: App, report_id: int, now: datetime | None = None) ->
     except Exception as exc:  # noqa: BLE001 - a failed report must not hold up the window
         log.exception("report %s for %s failed", report_id, school.dfe)
         files, summary, error = [], None, f"{type(exc).__name__}: {exc}"
-    return _settle(app, report_id, collection, files, summary, error, now or utcnow())
+    return settle(app, report_id, collection, files, summary, error, now or utcnow())
 
 
-def _write(app: App, report: Report, owner: str, collection: Collection,
+def write_files(app: App, report: Report, owner: str, collection: Collection,
            documents: list[tuple[str, bytes]]) -> list[dict]:
     """The operator's copy under reports/, and the attachment under its hash for the relay."""
     folder = report_folder(app, report, owner)
@@ -102,13 +102,12 @@ def _write(app: App, report: Report, owner: str, collection: Collection,
         suffix = "zip" if what == "bundle" else "pdf"
         name = f"{slug(collection.key)}-window-{report.window_number}-{owner}-{what}.{suffix}"
         (folder / name).write_bytes(content)
-        attachment = stored_attachment(app.settings, name, content,
-                                       "application/zip" if suffix == "zip" else PDF)
+        attachment = stored_attachment(app.settings, name, content, ZIP if suffix == "zip" else PDF)
         files.append({**attachment, "copy": str(folder / name)})
     return files
 
 
-def _settle(app: App, report_id: int, collection: Collection, files: list[dict],
+def settle(app: App, report_id: int, collection: Collection, files: list[dict],
             summary: dict | None, error: str | None, now: datetime) -> Made:
     made = Made()
     with app.sessions.begin() as session:
@@ -131,7 +130,6 @@ def _settle(app: App, report_id: int, collection: Collection, files: list[dict],
 
 def release(session, app: App, report: Report, collection: Collection, now: datetime) -> list[int]:
     """Put a made report's email in the outbox; returns the outbox ids to send."""
-    from workers.report_mail import queue_trust_bundle
     queue = queue_school_reports if report.kind == "school" else queue_trust_bundle
     email = queue(session, app.settings, report, collection)
     report.status, report.released_at = "released", now

@@ -19,7 +19,7 @@ from reports.figures import TrustRow, TrustSummary
 from reports.pdf import trust_pdf
 from workers.app import App
 from workers.closing import kind_of, window_row
-from workers.school_reports import Made, _settle, _write, slug
+from workers.school_reports import Made, settle, slug, write_files
 from workers.window_data import expected_schools
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,11 @@ def make_trust_bundle(app: App, report_id: int, now: datetime | None = None) -> 
     summary = TrustSummary(trust_name, collection.name, report.window_number, closes, columns, rows,
                            participating=participating, generated_at=generated)
     try:
-        files = _write(app, report, f"trust-{slug(trust_name)}", collection, [
+        files = write_files(app, report, f"trust-{slug(trust_name)}", collection, [
             ("trust-summary", trust_pdf(summary)), ("bundle", bundle_zip(entries))])
         error = None
     except Exception as exc:  # noqa: BLE001 - recorded on the row, the window still closes
         log.exception("trust bundle %s failed", report_id)
         files, error = [], f"{type(exc).__name__}: {exc}"
     stats = {"schools": len(schools), "reported": len(entries), "missing": missing}
-    return _settle(app, report_id, collection, files, stats, error, now or utcnow())
+    return settle(app, report_id, collection, files, stats, error, now or utcnow())

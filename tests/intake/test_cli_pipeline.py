@@ -114,3 +114,35 @@ def test_a_school_chooses_which_ctf_parts_it_imports(env, capsys):
     assert "Choose parts from" in capsys.readouterr().err
     assert main(["ctf-parts", ACORN, "--set", "all"]) == 0
     assert "eyfs, phonics, mtc, ks1, ks2" in capsys.readouterr().out
+
+
+def test_an_operator_closes_a_window_lists_the_reports_and_regenerates_after_a_deletion(
+        env, capsys, monkeypatch):
+    import io
+    for kind, name in (("registry", "gias.csv"), ("contacts", "contacts.csv"), ("roster", "roster.csv")):
+        assert main([kind, "import", str(env / name)]) == 0
+    (env / "first.xlsx").write_bytes(valid_ks1(ACORN))
+    (env / "second.xlsx").write_bytes(valid_ks1(ACORN, change=2))
+    for name in ("first.xlsx", "second.xlsx"):
+        assert main(["submit", str(env / name), "--as", contact_of(ACORN)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("pa55word\n"))
+    assert main(["report-password", ACORN]) == 0
+    capsys.readouterr()
+
+    assert main(["close-window", "ks1-demo", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ks1-demo window 1: claimed; 1 school(s) with 24 pupil(s)" in out
+    assert "reports: 2 released" in out  # Acorn's, and the trust's bundle
+    assert "ks1-demo-window-1-8012001-summary.pdf" in out and "bundle.zip" in out
+    assert main(["close-window", "ks1-demo", "1"]) == 2
+    assert "already closed" in capsys.readouterr().err
+
+    second = history_json(capsys, "--school", ACORN)[0]["upload"]
+    assert main(["delete", str(second), "--as", contact_of(ACORN)]) == 0
+    assert main(["reports", "list", "--collection", "ks1-demo"]) == 0
+    assert "withdrawn" in capsys.readouterr().out
+    assert main(["reports", "regenerate", "ks1-demo", "1", "--school", ACORN]) == 0
+    out = capsys.readouterr().out
+    assert f"from upload(s) #{second - 1}" in out and "released" in out
+    assert main(["reports", "regenerate", "ks1-demo", "2", "--school", ACORN]) == 2
+    assert "has not closed yet" in capsys.readouterr().err
