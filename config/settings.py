@@ -41,6 +41,9 @@ DOCUMENTED = {
     "ERS_AUTHSERV_ID": ("server id in Authentication-Results to trust; when set, a sender's "
                         "DMARC (or aligned DKIM/SPF) must pass", ""),
     "ERS_REPORTS_DIR": ("where report PDFs and trust bundles are written", "$ERS_DATA_DIR/reports"),
+    "ERS_REPORT_FONT_DIR": ("folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for report PDFs "
+                            "(Helvetica, Western European letters only, when absent)",
+                            "/usr/share/fonts/truetype/dejavu"),
     "ERS_REMINDER_DAYS": ("days before a deadline that schools with no successful upload (and "
                           "their trusts) are reminded; 0 sends no reminders", "3"),
     "ERS_CLOSE_GRACE_SECONDS": ("how long a due window waits for files received before its "

@@ -21,6 +21,15 @@ MAX_SUBJECTS = 15  # subjects per chart: 15 rows and the legend fit any page wit
 PROGRESS_ROW = 22  # points per measure in the progress chart
 
 
+def _drawing(width: float, height: float) -> Drawing:
+    """A drawing whose renderer starts in the report font, not reportlab's default Helvetica.
+
+    Every string sets its own ``fontName``; this keeps the renderer from pulling Helvetica
+    into the PDF just to set the initial state.
+    """
+    return Drawing(width, height, initialFontName=FONT)
+
+
 def _label_width(labels: Sequence[str], width: float) -> float:
     """Room for category labels: as wide as the longest, but never more than 40% of the chart."""
     widest = max((stringWidth(label, FONT, LABEL_SIZE) for label in labels), default=0.0)
@@ -55,7 +64,7 @@ def subject_chart(rows: Sequence[tuple[str, float | None, float | None]], width:
     labels = [label for label, _, _ in rows]
     left = _label_width(labels, width)
     height = ROW * len(rows)
-    drawing = Drawing(width, height + 44)
+    drawing = _drawing(width, height + 44)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = left, 18, width - left - 36, height
     # Within a group reportlab draws the first series lowest: pooled first puts the school on top.
@@ -103,7 +112,7 @@ def distribution_chart(bars: Sequence[Bar], width: float) -> Drawing | None:
     """One bar per category (e.g. pupils per grade), each labelled with its value."""
     if not bars:
         return None
-    drawing = Drawing(width, 150)
+    drawing = _drawing(width, 150)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 34, 20, width - 40, 120
     chart.data = [[bar.value for bar in bars]]
@@ -149,7 +158,7 @@ def progress_chart(progress: Sequence[Progress], width: float) -> Drawing | None
     plot = width - left - right
     extent = _progress_extent(measures)
     height = PROGRESS_ROW * len(measures)
-    drawing = Drawing(width, height + 24)
+    drawing = _drawing(width, height + 24)
     base = 16
 
     def x_of(value: float) -> float:

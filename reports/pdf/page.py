@@ -4,15 +4,22 @@ A report is only trustworthy on paper if each sheet says whose figures it shows,
 upload(s) and window, and how many sheets there are: pages get separated, photocopied and
 forwarded. So the band and footer are drawn on every page by the canvas itself, after layout,
 when the total page count is known (one layout pass; the canvas keeps each page until ``save``).
+
+All text is set in DejaVu Sans, embedded as a subset, when its files are on the machine: the
+built-in Helvetica only knows Windows-1252 and draws "Łukasz", "Şule" or "Nguyễn" with black
+boxes. Without the files the reports fall back to Helvetica rather than fail.
 """
 from __future__ import annotations
 
 import io
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -21,14 +28,66 @@ from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
 
 from reports.figures import ReportHeader, as_of
 
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+log = logging.getLogger(__name__)
+
+FONT_DIR_ENV = "ERS_REPORT_FONT_DIR"      # a folder holding the two files below, instead of the system's
+SYSTEM_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {"DejaVuSans": "DejaVuSans.ttf", "DejaVuSans-Bold": "DejaVuSans-Bold.ttf"}
+FALLBACK = ("Helvetica", "Helvetica-Bold")
+
+
+def font_directory() -> Path:
+    """Where the report fonts are looked for: ``ERS_REPORT_FONT_DIR`` when set, else the system's."""
+    override = os.environ.get(FONT_DIR_ENV)
+    return Path(override) if override else SYSTEM_FONT_DIR
+
+
+def fonts(directory: str | os.PathLike[str]) -> tuple[str, str]:
+    """The regular and bold font names to draw with: DejaVu Sans from ``directory`` when both
+    of its files are there and readable, else Helvetica and Helvetica-Bold.
+
+    Both files or neither: a bold Helvetica beside a regular DejaVu would draw one name two ways.
+    The PDF embeds only the glyphs a report uses, so the files' size does not reach the reports.
+    """
+    return _register(Path(directory))
+
+
+@cache
+def _register(directory: Path) -> tuple[str, str]:
+    """Load and register the family once per directory (parsing both files takes ~25 ms).
+
+    The names are fixed, so a second directory's files would replace the first's: the reports
+    only ever ask for ``font_directory()``, read once at import.
+    """
+    paths = [directory / file for file in FONT_FILES.values()]
+    if not all(path.is_file() for path in paths):
+        log.warning("DejaVu Sans is not in %s: report PDFs fall back to Helvetica, which draws "
+                    "letters outside Windows-1252 (Ł, ş, ễ) as boxes", directory)
+        return FALLBACK
+    try:
+        faces = [TTFont(name, str(path)) for name, path in zip(FONT_FILES, paths)]
+    except (OSError, TTFError):
+        log.warning("DejaVu Sans in %s cannot be read: report PDFs fall back to Helvetica",
+                    directory, exc_info=True)
+        return FALLBACK
+    for face in faces:
+        pdfmetrics.registerFont(face)
+    regular, bold = FONT_FILES
+    # <b> in Paragraph markup picks the bold face; there is no italic, so italic stays upright.
+    pdfmetrics.registerFontFamily(regular, normal=regular, bold=bold, italic=regular,
+                                  boldItalic=bold)
+    return regular, bold
+
+
+FONT, BOLD = fonts(font_directory())   # every style, table, band, footer and chart label
 DASH = "\u2013"          # shown where a figure cannot be given
 MINUS = "\u2212"         # a real minus sign, so negative progress is not read as a hyphen
 
@@ -220,6 +279,8 @@ def build(story: list[Flowable], chrome: Chrome, *, title: str, wide: bool = Fal
     same figures always give the same bytes: a stored report can be compared, not just trusted.
     A password encrypts the file (128-bit RC4, what reportlab can do without extra packages)
     so it can travel by email; printing and copying stay allowed once it is opened.
+    ``initialFontName`` starts each page in the report font, so Helvetica is not pulled in
+    unused.
     """
     size = page_size(wide)
     inner = size[0] - 2 * MARGIN
@@ -235,7 +296,7 @@ def build(story: list[Flowable], chrome: Chrome, *, title: str, wide: bool = Fal
     doc = BaseDocTemplate(out, pagesize=size, pageTemplates=[PageTemplate("page", [frame])],
                           title=title, author="Early results service",
                           creator="Early results service", subject=chrome.title,
-                          invariant=1, encrypt=encrypt,
+                          invariant=1, encrypt=encrypt, initialFontName=FONT,
                           leftMargin=MARGIN, rightMargin=MARGIN, topMargin=top,
                           bottomMargin=bottom)
     doc.build(story, canvasmaker=partial(_NumberedCanvas, chrome=chrome))

@@ -29,6 +29,7 @@ from reports.figures import (
     TrustRow,
     TrustSummary,
 )
+from reports.pdf.page import FONT_FILES, font_directory
 
 SCHOOL = "St Mary & St John <Primary>"
 TRUST = "Oak & Ash Learning Trust"
@@ -41,6 +42,13 @@ METHOD_NOTES = [
     "Progress: each pupil's score minus the average of participating pupils with the same KS1 results.",
 ]
 REQUIRE_SERVICES = os.environ.get("ERS_REQUIRE_SERVICES") == "1"
+
+# Names Helvetica (Windows-1252) draws with boxes: Polish, Turkish, Croatian, Vietnamese letters.
+WORLD_NAMES = ["Wiśniewski, Łukasz", "Yılmaz, Şule", "Ćosić, Zoë", "Nguyễn, Thị Minh Anh",
+               "Đặng-Wiśniewska, Małgorzata Şule Ngọc Ánh Zoë Ćosić Yılmaz Łucja"]   # wraps
+WORLD_SCHOOL = "St Łucja & Şule Yılmaz <Primary>"
+WORLD_TRUST = "Ćosić & Nguyễn Learning Trust"
+REPORT_FONTS = {"DejaVuSans", "DejaVuSans-Bold"}
 
 
 def header(**changes) -> ReportHeader:
@@ -127,6 +135,29 @@ def flat(text: str) -> str:
 
 def page_count(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def drawn_fonts(data: bytes) -> set[str]:
+    """The fonts every drawn piece of text is set in, without the subset tag ("AAAAAA+")."""
+    names: set[str] = set()
+
+    def visit(text, _cm, _tm, font, _size) -> None:
+        if text.strip() and font is not None:
+            names.add(str(font["/BaseFont"]).lstrip("/").split("+")[-1])
+
+    for page in PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=visit)
+    return names
+
+
+def require_report_fonts() -> None:
+    """Skip where DejaVu Sans is not installed, unless ERS_REQUIRE_SERVICES asks for every tool."""
+    directory = font_directory()
+    if all((directory / file).is_file() for file in FONT_FILES.values()):
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"DejaVu Sans is not in {directory} although ERS_REQUIRE_SERVICES asks for it")
+    pytest.skip(f"DejaVu Sans (fonts-dejavu-core) is not in {directory}")
 
 
 def render_pngs(data: bytes, folder: Path) -> list[Path]:

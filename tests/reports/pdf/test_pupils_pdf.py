@@ -10,15 +10,21 @@ from pypdf import PdfReader
 from reports.pdf import pupils_pdf
 from tests.reports.pdf.samples import (
     PROGRESS_NOTE,
+    REPORT_FONTS,
     SCHOOL,
     UPLOAD,
+    WORLD_NAMES,
+    WORLD_SCHOOL,
+    WORLD_TRUST,
     analysis,
+    drawn_fonts,
     flat,
     header,
     page_count,
     pages_text,
     pupil,
     render_pngs,
+    require_report_fonts,
 )
 
 
@@ -84,6 +90,19 @@ def test_a_long_name_wraps_and_is_escaped() -> None:
     long = replace(pupil(1), name="Fotheringham-Smythe & <Co>, Alexandra-Maximiliana Theodora")
     data = pupils_pdf(header(), analysis(pupils=[long]))
     assert "Fotheringham-Smythe & <Co>" in flat("\n".join(pages_text(data)))
+
+
+def test_names_outside_western_european_letters_are_drawn_not_boxed() -> None:
+    require_report_fonts()
+    pupils = [replace(pupil(number), name=name) for number, name in enumerate(WORLD_NAMES)]
+    data = pupils_pdf(header(school_name=WORLD_SCHOOL, trust_name=WORLD_TRUST),
+                      analysis(pupils=pupils))
+    text = flat("\n".join(pages_text(data)))
+    for number, name in enumerate(WORLD_NAMES):     # a glyph the font lacks would not come back
+        assert f"A{801200100000 + number:012d} {name} " in text
+    assert f"{WORLD_SCHOOL}: 5 pupils in" in text and f"DfE 8012001 · {WORLD_TRUST}" in text
+    assert "−0.40" in text and "– –" in text         # U+2212 minus and U+2013 dash, same font
+    assert drawn_fonts(data) == REPORT_FONTS
 
 
 def test_no_pupils_says_so() -> None:

@@ -2,29 +2,49 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 
 from reports.pdf import summary_pdf
-from reports.pdf.page import number, signed
+from reports.pdf.page import (
+    FALLBACK,
+    FONT_DIR_ENV,
+    FONT_FILES,
+    SYSTEM_FONT_DIR,
+    font_directory,
+    fonts,
+    number,
+    signed,
+)
 from tests.reports.pdf.samples import (
     METHOD_NOTES,
     PROGRESS_NOTE,
+    REPORT_FONTS,
     SCHOOL,
     SCORES_SOURCE,
     SOURCE,
     TRUST,
     UPLOAD,
+    WORLD_SCHOOL,
+    WORLD_TRUST,
     analysis,
+    drawn_fonts,
     flat,
     header,
     page_count,
     pages_text,
     progress,
     render_pngs,
+    require_report_fonts,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +181,80 @@ def test_numbers_round_half_up_to_their_places_with_a_real_minus_sign() -> None:
     assert signed(-0.4) == "−0.40"
     assert signed(-0.004) == "0.00"
     assert signed(None) == "–"
+
+
+def test_a_school_name_outside_western_european_letters_is_drawn_not_boxed() -> None:
+    require_report_fonts()
+    subjects = [("Reading", 75.0, 72.1), ("Język polski", 50.0, None)]
+    data = summary_pdf(header(school_name=WORLD_SCHOOL, trust_name=WORLD_TRUST),
+                       analysis(subject_chart=subjects))
+    pages = [flat(page) for page in pages_text(data)]
+    for page in pages:                                # the band of every page
+        assert WORLD_SCHOOL in page and f"DfE 8012001 · {WORLD_TRUST}" in page
+    text = " ".join(pages)
+    assert f"{WORLD_SCHOOL}: KS2 2026 early results, window 2." in text
+    assert "Język polski" in text                     # a chart label
+    assert "Maths progress 14 2 −0.40 −0.85 to +0.05" in text
+    assert "−1.00" in text and "−0.40" in text        # the progress chart's axis and mean
+    assert "Writing progress 0 16 – –" in text
+
+
+def test_every_piece_of_text_is_set_in_the_report_font() -> None:
+    require_report_fonts()
+    data = summary_pdf(header(), analysis())         # band, footer, tables, all three charts
+    assert drawn_fonts(data) == REPORT_FONTS
+    assert b"/Helvetica" not in data                  # not even as the canvas's starting font
+
+
+def test_the_report_font_folder_can_be_overridden(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(FONT_DIR_ENV, str(tmp_path))
+    assert font_directory() == tmp_path
+    monkeypatch.delenv(FONT_DIR_ENV)
+    assert font_directory() == SYSTEM_FONT_DIR
+
+
+def test_a_font_folder_without_dejavu_falls_back_to_helvetica(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(FONT_DIR_ENV, str(tmp_path))
+    assert fonts(font_directory()) == FALLBACK == ("Helvetica", "Helvetica-Bold")
+
+
+def test_half_a_family_or_unreadable_font_files_fall_back_to_helvetica(tmp_path) -> None:
+    regular_only = tmp_path / "regular-only"
+    regular_only.mkdir()
+    (regular_only / FONT_FILES["DejaVuSans"]).write_bytes(b"")
+    assert fonts(regular_only) == FALLBACK
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for file in FONT_FILES.values():
+        (broken / file).write_bytes(b"not a TrueType font")
+    assert fonts(str(broken)) == FALLBACK
+
+
+FALLBACK_RENDER = """
+import sys
+from reports.pdf import pupils_pdf, summary_pdf
+from reports.pdf.page import BOLD, FONT
+from tests.reports.pdf.samples import WORLD_SCHOOL, analysis, header
+assert (FONT, BOLD) == ("Helvetica", "Helvetica-Bold"), (FONT, BOLD)
+summary = summary_pdf(header(school_name=WORLD_SCHOOL), analysis())
+pupils = pupils_pdf(header(), analysis(pupil_count=20))
+open(sys.argv[1], "wb").write(summary)
+open(sys.argv[2], "wb").write(pupils)
+"""
+
+
+def test_without_the_fonts_the_reports_still_render_in_helvetica(tmp_path) -> None:
+    """A fresh interpreter: the font is chosen once, at import."""
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    summary, pupils = tmp_path / "summary.pdf", tmp_path / "pupils.pdf"
+    env = {**os.environ, FONT_DIR_ENV: str(empty)}
+    done = subprocess.run([sys.executable, "-c", FALLBACK_RENDER, str(summary), str(pupils)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "fall back to Helvetica" in done.stderr
+    text = flat("\n".join(pages_text(summary.read_bytes())))
+    assert "Summary report" in text and "Maths progress 14 2 −0.40 −0.85 to +0.05" in text
+    used = drawn_fonts(summary.read_bytes())       # plus Symbol (−) and ZapfDingbats (the boxes)
+    assert {"Helvetica", "Helvetica-Bold"} <= used and not used & REPORT_FONTS
+    assert "A801200100001 Surname001, Forename" in flat("\n".join(pages_text(pupils.read_bytes())))

@@ -11,12 +11,17 @@ from reports.figures import TrustRow
 from reports.pdf import trust_pdf
 from reports.pdf.page import FLAG
 from tests.reports.pdf.samples import (
+    REPORT_FONTS,
     SCHOOL,
     TRUST,
+    WORLD_SCHOOL,
+    WORLD_TRUST,
+    drawn_fonts,
     flat,
     page_count,
     pages_text,
     render_pngs,
+    require_report_fonts,
     trust_summary,
 )
 
@@ -96,3 +101,14 @@ def test_a_password_encrypts_the_summary() -> None:
 
 def test_the_same_summary_gives_the_same_bytes(pdf: bytes) -> None:
     assert trust_pdf(trust_summary()) == pdf
+
+
+def test_trust_and_school_names_outside_western_european_letters_are_drawn_not_boxed() -> None:
+    require_report_fonts()
+    rows = [TrustRow(WORLD_SCHOOL, "8012001", True, 16, ["62.5%", "104.3", "103.9"]),
+            *trust_summary().rows[1:]]
+    data = trust_pdf(trust_summary(trust_name=WORLD_TRUST, rows=rows))
+    text = flat("\n".join(pages_text(data)))
+    assert f"{WORLD_TRUST}: trust summary" in text
+    assert f"{WORLD_SCHOOL} 8012001 16 62.5% 104.3 103.9" in text
+    assert drawn_fonts(data) == REPORT_FONTS
