@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -53,7 +53,8 @@ def released_now(collection: Collection, number: int, now: datetime) -> bool:
 def headline_lines(analysis: Analysis) -> list[str]:
     lines = []
     for row in analysis.headline:
-        national = (f"{row.national.value:g} ({row.national.year})" if row.national else "–")
+        national = (f"{format_value(replace(row.school, value=row.national.value))} "
+                    f"({row.national.year})" if row.national else "–")
         participating = format_value(row.participating) if row.participating else "–"
         lines.append(f"{row.school.label}: {format_value(row.school)}; {participating}; {national}")
     return lines
@@ -75,7 +76,7 @@ def make_school_report(app: App, report_id: int, now: datetime | None = None) ->
         header = ReportHeader(school.name, school.dfe, trust.name if trust else None,
                               collection.key, collection.name, report.window_number,
                               in_london(collection.window(report.window_number).closes),
-                              data.upload_lines, in_london(window.closing_at or utcnow()))
+                              data.upload_lines, in_london(report.created_at))
         password, pool_json = school.report_password, window.pool
     try:
         analysis = analyse(kind, data.pupils, pool_from_json(pool_json),
@@ -93,7 +94,7 @@ def make_school_report(app: App, report_id: int, now: datetime | None = None) ->
 
 
 def write_files(app: App, report: Report, owner: str, collection: Collection,
-           documents: list[tuple[str, bytes]]) -> list[dict]:
+                documents: list[tuple[str, bytes]]) -> list[dict]:
     """The operator's copy under reports/, and the attachment under its hash for the relay."""
     folder = report_folder(app, report, owner)
     folder.mkdir(parents=True, exist_ok=True)

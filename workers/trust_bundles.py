@@ -66,7 +66,7 @@ def make_trust_bundle(app: App, report_id: int, now: datetime | None = None) -> 
                 rows.append(TrustRow(school.name, school.dfe, False, 0, [""] * len(columns)))
                 missing.append(f"{school.name} ({school.dfe})" + (": report failed" if made else ""))
         trust_name, closes = trust.name, in_london(collection.window(report.window_number).closes)
-        generated = in_london(window.closing_at or utcnow())
+        generated = in_london(report.created_at)
         participating = pool_values(pool_from_json(window.pool))
     summary = TrustSummary(trust_name, collection.name, report.window_number, closes, columns, rows,
                            participating=participating, generated_at=generated)

@@ -210,3 +210,23 @@ def test_the_report_email_lists_the_headline_figures_and_is_written_as_an_eml(
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     names = sorted(part.get_filename() for part in message.iter_attachments())
     assert [n.rsplit("-", 1)[-1] for n in names] == ["pupils.pdf", "summary.pdf"]
+
+
+def test_a_report_that_fails_is_recorded_and_the_window_still_closes(
+        app, stub_broker, submitted, monkeypatch):
+    import workers.school_reports as school_reports
+    real = school_reports.analyse
+
+    def broken(kind, pupils, *rest):
+        if any(BEECH in p.upn for p in pupils):  # a UPN carries its school's DfE number
+            raise ValueError("a measure could not be worked out")
+        return real(kind, pupils, *rest)
+
+    monkeypatch.setattr(school_reports, "analyse", broken)
+    close_by_hand(app, KEY, 1, by="ops")
+    drain(stub_broker)
+    beech = next(r for r in reports(app, "school") if r.upload_ids == [submitted[BEECH]])
+    assert beech.status == "failed" and "a measure could not be worked out" in beech.error
+    assert window_state(app) == "closed"
+    [bundle] = emails(app, "trust-reports")
+    assert "Beech Primary School (8012002): report failed" in bundle.text_body
