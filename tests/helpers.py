@@ -23,6 +23,17 @@ def invalid_ks1(dfe: str) -> bytes:
     return ks1_workbook(rows)
 
 
+def lines(findings) -> list[str]:
+    return [f.line() for f in findings]
+
+
+def only(findings, rule: str):
+    """The one finding of this rule (the failure message lists them all)."""
+    matching = [f for f in findings if f.rule == rule]
+    assert len(matching) == 1, lines(findings)
+    return matching[0]
+
+
 def wait_until(condition, timeout: float = 60.0) -> None:
     """Poll until the real workers have done their part (they run in other threads or processes)."""
     deadline = time.monotonic() + timeout

@@ -86,12 +86,16 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
     return result
 
 
-def trusts_ready(session: Session, collection_key: str, window: int) -> list[int]:
-    """Trust bundles whose schools' reports are all made: each moved waiting -> pending once."""
+def trusts_ready(session: Session, collection_key: str, window: int,
+                 trust_id: int | None = None) -> list[int]:
+    """Trust bundles (all, or this trust's) whose schools' reports are all made: each moved
+    waiting -> pending once."""
+    query = select(Report).where(Report.kind == TRUST, Report.collection_key == collection_key,
+                                 Report.window_number == window, Report.status == "waiting")
+    if trust_id is not None:
+        query = query.where(Report.trust_id == trust_id)
     ready = []
-    for report in session.scalars(select(Report).where(
-            Report.kind == TRUST, Report.collection_key == collection_key,
-            Report.window_number == window, Report.status == "waiting")):
+    for report in session.scalars(query):
         busy = session.scalar(select(func.count()).select_from(Report).join(
             School, School.id == Report.school_id).where(
             Report.kind == SCHOOL, Report.collection_key == collection_key,
@@ -115,6 +119,14 @@ def finish_if_done(session: Session, collection_key: str, window: int) -> bool:
         update(WindowRow).where(WindowRow.collection_key == collection_key,
                                 WindowRow.number == window, WindowRow.state == "closing")
         .values(state="closed", closed_at=utcnow())).rowcount == 1
+
+
+def lock_window(session: Session, collection_key: str, number: int) -> None:
+    """Serialise the jobs finishing in one window (a row lock on PostgreSQL; SQLite already holds
+    the write lock): without it, the last two to finish at once would each see the other still
+    pending, and neither would start the trust's bundle or close the window."""
+    session.execute(select(WindowRow.id).where(WindowRow.collection_key == collection_key,
+                                               WindowRow.number == number).with_for_update())
 
 
 def window_row(session: Session, collection_key: str, number: int) -> WindowRow | None:

@@ -54,19 +54,21 @@ def delete_in(app: App, session: Session, upload_id: int, by: str) -> tuple[Uplo
     if upload.school_id is not None and upload.window_number is not None:
         current = settle_current(session, upload.school_id, upload.collection_key,
                                  upload.window_number, upload.stream)
-    withdrawn = withdraw_reports(session, upload.id)
+    withdrawn = withdraw_reports(session, upload)
     audit(session, by, "upload", upload.id, "deleted", now_current=current.id if current else None,
           reports_withdrawn=[r.id for r in withdrawn])
     answers.queue_deleted(session, app.settings, upload, current)
     return current, [p for p in [path] if p] + [f["copy"] for r in withdrawn for f in r.files]
 
 
-def withdraw_reports(session: Session, upload_id: int) -> list[Report]:
+def withdraw_reports(session: Session, upload: Upload) -> list[Report]:
     """Reports made from a deleted upload are withdrawn (the seeds: "will be removed");
     ``ers reports regenerate`` makes new ones from the upload now current."""
     reports = [r for r in session.scalars(select(Report).where(
-        Report.kind == "school", Report.status.not_in(("withdrawn",))))
-        if upload_id in r.upload_ids]
+        Report.kind == "school", Report.school_id == upload.school_id,
+        Report.collection_key == upload.collection_key,
+        Report.window_number == upload.window_number, Report.status != "withdrawn"))
+        if upload.id in r.upload_ids]
     for report in reports:
         report.status, report.withdrawn_at = "withdrawn", utcnow()
     return reports

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import Report, School
 from models.reports import SCHOOL, TRUST
 from workers.app import App
-from workers.closing import trusts_ready, window_row
+from workers.closing import window_row
 from workers.deletion import remove_unused
 from workers.enqueue import enqueue_reports
 from workers.window_data import current_uploads
@@ -57,12 +57,11 @@ def regenerate(app: App, key: str, number: int, dfe: str) -> Regenerated:
                            trust_id=school.trust_id, upload_ids=[], status="waiting", files=[])
         session.add_all([r for r in (new, trust) if r is not None])
         session.flush()
-        ready = trusts_ready(session, key, number)  # not the new bundle: its school is pending
         result = Regenerated(new.id, new.upload_ids, trust.id if trust else None,
                              [r.id for r in old])
         stale = [f["copy"] for r in old for f in r.files]
     remove_unused(app, stale)
-    enqueue_reports(app, [result.report_id], ready)
+    enqueue_reports(app, [result.report_id])  # the bundle follows once the report is made
     return result
 
 

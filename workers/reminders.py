@@ -31,14 +31,20 @@ def send_reminders(app: App, collection: Collection, number: int) -> list[int]:
         submitted = set(current_uploads(session, collection, number))
         missing = [(s.id, s.trust_id) for s in expected_schools(session, collection)
                    if s.id not in submitted]
+        done = set(session.scalars(select(Reminder.target).where(
+            Reminder.collection_key == collection.key, Reminder.window_number == number)))
     by_trust: dict[int, list[int]] = {}
     for school_id, trust_id in missing:
         if trust_id is not None:
             by_trust.setdefault(trust_id, []).append(school_id)
+        if f"school:{school_id}" in done:  # every tick until the deadline: skip, don't collide
+            continue
         outbox_ids += _once(app, collection, number, f"school:{school_id}",
                             lambda s, sid=school_id: queue_school_reminder(
                                 s, app.settings, s.get(School, sid), collection, number))
     for trust_id, school_ids in by_trust.items():
+        if f"trust:{trust_id}" in done:
+            continue
         outbox_ids += _once(app, collection, number, f"trust:{trust_id}",
                             lambda s, tid=trust_id, ids=school_ids: queue_trust_reminder(
                                 s, app.settings, s.get(Trust, tid), [s.get(School, i) for i in ids],

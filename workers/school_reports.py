@@ -16,13 +16,14 @@ from sqlalchemy import select
 from config.collections import Collection, in_london
 from models import Report, School, Trust, Upload
 from models.audit import audit
+from models.reports import SCHOOL
 from models.base import utcnow
 from reports.analysis import analyse, format_value, national_for, pool_from_json, trust_values
 from reports.figures import Analysis, ReportHeader
 from reports.pdf import pupils_pdf, summary_pdf
 from workers.answers import stored_attachment
 from workers.app import App
-from workers.closing import finish_if_done, kind_of, trusts_ready, window_row
+from workers.closing import finish_if_done, kind_of, lock_window, trusts_ready, window_row
 from workers.report_mail import PDF, ZIP, queue_school_reports, queue_trust_bundle
 from workers.window_data import SchoolData, pupils_of
 
@@ -109,10 +110,12 @@ def write_files(app: App, report: Report, owner: str, collection: Collection,
 
 
 def settle(app: App, report_id: int, collection: Collection, files: list[dict],
-            summary: dict | None, error: str | None, now: datetime) -> Made:
+           summary: dict | None, error: str | None, now: datetime) -> Made:
     made = Made()
     with app.sessions.begin() as session:
-        report = session.get(Report, report_id, with_for_update=True, populate_existing=True)
+        report = session.get(Report, report_id)
+        lock_window(session, report.collection_key, report.window_number)
+        session.refresh(report, with_for_update=True)
         if report.status != "pending":
             return made  # another worker finished it while this one was drawing
         report.files, report.summary, report.error, report.made_at = files, summary, error, now
@@ -124,14 +127,18 @@ def settle(app: App, report_id: int, collection: Collection, files: list[dict],
             report.status = "held"
         audit(session, "scheduler", "report", report.id, report.status, error=error)
         session.flush()
-        made.trust_reports = trusts_ready(session, report.collection_key, report.window_number)
+        if report.kind == SCHOOL:  # only this school's trust can have become ready
+            trust_id = session.get(School, report.school_id).trust_id
+            if trust_id is not None:
+                made.trust_reports = trusts_ready(session, report.collection_key,
+                                                  report.window_number, trust_id)
         finish_if_done(session, report.collection_key, report.window_number)
     return made
 
 
 def release(session, app: App, report: Report, collection: Collection, now: datetime) -> list[int]:
     """Put a made report's email in the outbox; returns the outbox ids to send."""
-    queue = queue_school_reports if report.kind == "school" else queue_trust_bundle
+    queue = queue_school_reports if report.kind == SCHOOL else queue_trust_bundle
     email = queue(session, app.settings, report, collection)
     report.status, report.released_at = "released", now
     return [email.id] if email is not None else []

@@ -158,6 +158,12 @@ def test_schools_without_an_upload_are_reminded_once_and_their_trust_gets_the_li
         assert session.query(Reminder).filter_by(collection_key=KEY).count() == 3
 
 
+def test_no_reminders_are_sent_when_reminder_days_is_zero(app, stub_broker, submitted):
+    app.settings = replace(app.settings, reminder_days=0)
+    assert tick(app, now=closes(app) - timedelta(hours=1)).lines == []
+    assert emails(app, "reminder") == [] and emails(app, "trust-reminder") == []
+
+
 def test_deleting_the_upload_withdraws_its_reports_and_regenerate_uses_the_one_now_current(
         app, stub_broker, submitted):
     later = send(app, DALE, change=3)
@@ -230,3 +236,15 @@ def test_a_report_that_fails_is_recorded_and_the_window_still_closes(
     assert window_state(app) == "closed"
     [bundle] = emails(app, "trust-reports")
     assert "Beech Primary School (8012002): report failed" in bundle.text_body
+
+
+def test_regenerating_a_trust_schools_reports_sends_the_trust_a_new_bundle_after_them(
+        app, stub_broker, submitted):
+    close_by_hand(app, KEY, 1, by="ops")
+    drain(stub_broker)
+    again = regenerate(app, KEY, 1, ACORN)
+    drain(stub_broker)
+    statuses = {r.id: r.status for r in reports(app)}
+    assert statuses[again.report_id] == "released"
+    assert statuses[again.trust_report_id] == "released"
+    assert len(emails(app, "trust-reports")) == 2

@@ -6,7 +6,7 @@ from typing import Any
 
 from config.codes import codes
 from workers.validators.findings import Findings
-from workers.validators.pupil import check_identity, template_result
+from workers.validators.pupil import check_identity, template_result, template_rows
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
     cell_text, dfe_is_valid, whole_number,
@@ -84,11 +84,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
     dfe_rows: dict[str, list[int]] = {}
     upn_rows: dict[str, list[int]] = {}
 
-    for index, raw in enumerate(rows[1:], start=2):
-        if is_blank_row(raw[:len(HEADER)]):  # a stray note beyond the last column is not a pupil
-            continue
-        cells: dict[str, Any] = dict(zip(HEADER, list(raw) + [""] * (len(HEADER) - len(raw))))
-        text = {name: cell_text(value) for name, value in cells.items()}
+    for index, cells, text in template_rows(rows, HEADER):
 
         dfe = text["School DFE"]
         if dfe_is_valid(dfe):

@@ -13,7 +13,7 @@ from typing import Any
 
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import Findings
-from workers.validators.pupil import check_identity, template_result
+from workers.validators.pupil import check_identity, template_result, template_rows
 from workers.validators.ks1 import column_letter
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
@@ -156,11 +156,7 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
     dfe_rows: dict[str, list[int]] = {}
     upn_rows: dict[str, list[int]] = {}
 
-    for index, raw in enumerate(rows[1:], start=2):
-        if is_blank_row(raw[:len(columns)]):  # a stray note beyond the last column is not a pupil
-            continue
-        cells: dict[str, Any] = dict(zip(columns, list(raw) + [""] * (len(columns) - len(raw))))
-        text = {name: cell_text(value) for name, value in cells.items()}
+    for index, cells, text in template_rows(rows, columns):
 
         if not text["Organisation"]:
             errors.add("organisation-missing", "Organisation must have a value.", "Organisation", index)

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
 from config.codes import gender_code
 from workers.validators.findings import Findings
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
-from workers.validators.rules import UPN_FORMAT_MESSAGE, parse_date, upn_problem
+from workers.validators.rules import UPN_FORMAT_MESSAGE, cell_text, parse_date, upn_problem
+from workers.validators.workbook import Row, is_blank_row
 
 
 UPN_MESSAGES = {
@@ -16,6 +18,17 @@ UPN_MESSAGES = {
     "upn-format": UPN_FORMAT_MESSAGE,
     "upn-check-letter": "UPN check letter is not correct: please copy the UPN from your MIS.",
 }
+
+
+def template_rows(rows: Sequence[Row], columns: Sequence[str]
+                  ) -> Iterator[tuple[int, dict[str, Any], dict[str, str]]]:
+    """Each pupil row under the header as (spreadsheet row, cells, their text): blank rows are
+    skipped without shifting the numbers, and a stray note beyond the last column is no pupil."""
+    for index, raw in enumerate(rows[1:], start=2):
+        if is_blank_row(raw[:len(columns)]):
+            continue
+        cells = dict(zip(columns, list(raw) + [""] * (len(columns) - len(raw))))
+        yield index, cells, {name: cell_text(value) for name, value in cells.items()}
 
 
 def check_upn(upn: str, column: str, row: int, errors: Findings,

@@ -14,6 +14,7 @@ from intake.demo_world import make_upn
 from workers.validators import ctf
 from workers.validators.result import UnreadableFile, ValidationContext
 from workers.validators.rules import UPN_FORMAT_MESSAGE
+from helpers import lines, only
 
 TODAY = date(2026, 7, 1)
 SCHOOL = "8012001"
@@ -116,16 +117,6 @@ def realistic(n: int, version="25.0", sex_tag="Sex") -> bytes:
 
 def check(data, context=None, **options):
     return ctf.validate(data, context, today=TODAY, **options)
-
-
-def lines(findings):
-    return [f.line() for f in findings]
-
-
-def only(findings, rule):
-    matching = [f for f in findings if f.rule == rule]
-    assert len(matching) == 1, lines(findings)
-    return matching[0]
 
 
 def rules(findings):

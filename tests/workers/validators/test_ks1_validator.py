@@ -15,6 +15,7 @@ from workers.validators.ks1 import HEADER
 from workers.validators.result import ValidationContext
 from workers.validators.rules import UPN_FORMAT_MESSAGE
 from workers.validators.workbook import first_sheet_rows
+from helpers import lines, only
 
 TODAY = date(2026, 7, 1)
 SCHOOL = "8012001"
@@ -63,16 +64,6 @@ def check_with_header(header, rows=()):
     buffer = io.BytesIO()
     book.save(buffer)
     return ks1.validate(first_sheet_rows(buffer.getvalue(), max_rows=1000), None, today=TODAY)
-
-
-def lines(findings):
-    return [f.line() for f in findings]
-
-
-def only(findings, rule):
-    matching = [f for f in findings if f.rule == rule]
-    assert len(matching) == 1, lines(findings)
-    return matching[0]
 
 
 # --- a valid file ------------------------------------------------------------------------------

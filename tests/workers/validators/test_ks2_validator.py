@@ -14,6 +14,7 @@ from workers.validators import ks2
 from workers.validators.ks1 import HEADER as KS1_HEADER
 from workers.validators.result import UnreadableFile, ValidationContext
 from workers.validators.rules import UPN_FORMAT_MESSAGE
+from helpers import lines, only
 
 TODAY = date(2026, 7, 1)
 SCHOOL = "8012001"
@@ -74,16 +75,6 @@ def check(rows, context=None, header=HEADER, file_name=None, **options):
 
 def check_bytes(data: bytes, context=None, file_name=None):
     return ks2.validate(ks2.read_csv(data, MAX_ROWS), context, today=TODAY, file_name=file_name)
-
-
-def lines(findings):
-    return [f.line() for f in findings]
-
-
-def only(findings, rule):
-    matching = [f for f in findings if f.rule == rule]
-    assert len(matching) == 1, lines(findings)
-    return matching[0]
 
 
 def realistic_rows(dfe: str = SCHOOL, seed: int = 11) -> list[list[str]]:

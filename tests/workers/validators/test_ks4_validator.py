@@ -17,6 +17,7 @@ from workers.validators.ks4 import FIXED_COLUMNS, GCSE, NON_GCSE, header, kind_o
 from workers.validators.result import ValidationContext
 from workers.validators.rules import UPN_FORMAT_MESSAGE
 from workers.validators.workbook import first_sheet_rows
+from helpers import lines, only
 
 TODAY = date(2026, 7, 1)
 SCHOOL = "8012001"
@@ -84,16 +85,6 @@ def check_with_header(header_row, rows=(), kind=None):
     book.save(buffer)
     return ks4.validate(first_sheet_rows(buffer.getvalue(), max_rows=1000), None, today=TODAY,
                         kind=kind)
-
-
-def lines(findings):
-    return [f.line() for f in findings]
-
-
-def only(findings, rule):
-    matching = [f for f in findings if f.rule == rule]
-    assert len(matching) == 1, lines(findings)
-    return matching[0]
 
 
 def column(key: str, kind: str = GCSE) -> str:
