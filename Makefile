@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 SERVICES := bash config/services/all.sh
 
-.PHONY: install demo test unit services services-stop clean
+.PHONY: install demo test unit bench services services-stop clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,6 +24,13 @@ test: install
 	@$(SERVICES) start
 	@set -a; eval "$$($(SERVICES) env)"; ERS_REQUIRE_SERVICES=1; set +a; \
 	  $(BIN)/pytest -q -p no:cacheprovider; rc=$$?; $(SERVICES) stop; exit $$rc
+
+# Benchmarks on the real services (started and stopped here); figures as a table and JSON under
+# var/bench/. Small by default; national scale: make bench ARGS="--schools 16000".
+bench: install
+	@$(SERVICES) start
+	@set -a; eval "$$($(SERVICES) env)"; set +a; \
+	  $(BIN)/python -m tests.bench $(ARGS); rc=$$?; $(SERVICES) stop; exit $$rc
 
 # Fast tests only: no services needed (integration tests are skipped).
 unit: install

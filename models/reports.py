@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -21,6 +21,7 @@ class Report(Base):
     ``failed`` keeps the error; ``withdrawn`` when the upload it came from is deleted.
     """
     __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_window_status", "collection_key", "window_number", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
     collection_key: Mapped[str] = mapped_column(String(40))

@@ -87,7 +87,7 @@ class PupilResult(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), index=True)
     row: Mapped[int]
-    upn: Mapped[str] = mapped_column(String(13))
+    upn: Mapped[str] = mapped_column(String(13), index=True)  # KS2 reports find KS1 priors by UPN
     forename: Mapped[str] = mapped_column(String(100))
     surname: Mapped[str] = mapped_column(String(100))
     gender: Mapped[str | None] = mapped_column(String(1))

@@ -7,6 +7,7 @@ then needs only the school's pupils, the pool and the national figures.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from functools import lru_cache
 from types import ModuleType
@@ -17,7 +18,9 @@ from reports.figures import (
     Analysis, Figure, HeadlineRow, National, Pool, Pupil, PupilLine,
 )
 from reports.measures import common, ctf, ks1, ks2, ks4
-from reports.measures.progress import group_means, progress_sd, pupil_progress, school_progress
+from reports.measures.progress import (
+    GroupTally, means_of, pooled_progress_sd, pupil_progress, school_progress, tally_groups,
+)
 from workers.validators import ctf as ctf_format
 from workers.validators import ks1 as ks1_format
 from workers.validators import ks2 as ks2_format
@@ -56,15 +59,25 @@ def _measures(kind: str) -> dict[str, common.Measure]:
 
 # --- the pool ----------------------------------------------------------------------------------
 
-def pool_for(kind: str, schools: list[list[Pupil]]) -> Pool:
-    """Every measure, group mean and progress SD over all participating schools' pupils."""
+def pool_for(kind: str, schools: Iterable[Sequence[Pupil]]) -> Pool:
+    """Every measure, group mean and progress SD over all participating schools' pupils.
+
+    One pass with running tallies, taking one school's pupils at a time: a national window
+    (16,000 schools) is pooled in the memory of one school."""
     module = _module(kind)
-    pupils = [pupil for school in schools for pupil in school]
-    means = {m.key: group_means(m, pupils) for m in module.PROGRESS}
-    return Pool(kind=kind, schools=len(schools), pupils=len(pupils),
-                figures=common.figures(module.MEASURES, pupils, module.outcomes),
-                group_means=means,
-                progress_sd={m.key: progress_sd(m, pupils, means[m.key]) for m in module.PROGRESS})
+    tallies = {m.key: common.Tally(m) for m in module.MEASURES}
+    groups: dict[str, dict[str, GroupTally]] = {m.key: {} for m in module.PROGRESS}
+    school_count = pupil_count = 0
+    for pupils in schools:
+        school_count += 1
+        pupil_count += len(pupils)
+        common.tally(tallies, pupils, module.outcomes)
+        for measure in module.PROGRESS:
+            tally_groups(measure, pupils, groups[measure.key])
+    return Pool(kind=kind, schools=school_count, pupils=pupil_count,
+                figures={key: running.figure() for key, running in tallies.items()},
+                group_means={key: means_of(found) for key, found in groups.items()},
+                progress_sd={m.key: pooled_progress_sd(m, groups[m.key]) for m in module.PROGRESS})
 
 
 def pool_to_json(pool: Pool) -> dict[str, Any]:

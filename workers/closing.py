@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.collections import Collection
@@ -20,7 +20,7 @@ from models.base import utcnow
 from models.reports import SCHOOL, TRUST
 from reports.analysis import kind_for_format, pool_for, pool_to_json
 from workers.app import App
-from workers.window_data import window_schools
+from workers.window_data import window_pupils
 
 
 @dataclass(frozen=True)
@@ -60,30 +60,46 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
             .values(state="closing", closing_at=now)).rowcount
         if claimed != 1:
             return None
-        schools = window_schools(session, collection, number, kind)
-        pool = pool_for(kind, [s.pupils for s in schools])
+        reporting: list[tuple[int, list[int]]] = []
+
+        def each_school():  # the pool takes one school's pupils at a time
+            for school in window_pupils(session, collection, number, kind):
+                reporting.append((school.school_id, school.upload_ids))
+                yield school.pupils
+
+        pool = pool_for(kind, each_school())
         window = session.scalar(select(WindowRow).where(WindowRow.collection_key == collection.key,
                                                         WindowRow.number == number))
         window.pool = pool_to_json(pool)
-        school_reports = [Report(kind=SCHOOL, collection_key=collection.key, window_number=number,
-                                 school_id=s.school_id, upload_ids=[u.id for u in s.uploads],
-                                 status="pending", files=[]) for s in schools]
-        reporting = {s.school_id for s in schools}
-        trust_ids = sorted({school.trust_id for school in session.scalars(select(School))
-                            if school.trust_id is not None
-                            and (school.id in reporting or collection.expects(school.phase))})
-        trust_reports = [Report(kind=TRUST, collection_key=collection.key, window_number=number,
-                                trust_id=trust_id, upload_ids=[], status="waiting", files=[])
-                         for trust_id in trust_ids]
-        session.add_all(school_reports + trust_reports)
-        session.flush()
+        school_reports = _add_reports(session, [
+            {"kind": SCHOOL, "school_id": school_id, "upload_ids": upload_ids, "status": "pending"}
+            for school_id, upload_ids in reporting], collection.key, number)
+        reported = {school_id for school_id, _ in reporting}
+        trust_ids = sorted({trust_id for school_id, trust_id, phase in session.execute(
+            select(School.id, School.trust_id, School.phase).where(School.trust_id.is_not(None)))
+            if school_id in reported or collection.expects(phase)})
+        trust_reports = _add_reports(session, [
+            {"kind": TRUST, "trust_id": trust_id, "upload_ids": [], "status": "waiting"}
+            for trust_id in trust_ids], collection.key, number)
         audit(session, by, "window", window.id, "closing", collection=collection.key,
-              window=number, schools=len(schools), pupils=pool.pupils)
-        result = Claimed(collection.key, number, [r.id for r in school_reports],
-                         [r.id for r in trust_reports], trusts_ready(session, collection.key, number),
-                         len(schools), pool.pupils)
+              window=number, schools=pool.schools, pupils=pool.pupils)
+        result = Claimed(collection.key, number, school_reports, trust_reports,
+                         trusts_ready(session, collection.key, number), pool.schools, pool.pupils)
         finish_if_done(session, collection.key, number)  # a window nobody submitted to
     return result
+
+
+def _add_reports(session: Session, rows: list[dict], collection_key: str, window: int,
+                 batch: int = 1000) -> list[int]:
+    """Insert report rows in batches (no ORM objects held for 16,000 schools); their ids."""
+    now = utcnow()
+    ids: list[int] = []
+    for start in range(0, len(rows), batch):
+        ids += session.scalars(insert(Report).returning(Report.id), [
+            {"collection_key": collection_key, "window_number": window, "school_id": None,
+             "trust_id": None, "files": [], "created_at": now, **row}
+            for row in rows[start:start + batch]]).all()
+    return ids
 
 
 def trusts_ready(session: Session, collection_key: str, window: int,
@@ -110,10 +126,10 @@ def trusts_ready(session: Session, collection_key: str, window: int,
 
 def finish_if_done(session: Session, collection_key: str, window: int) -> bool:
     """Mark the window closed once no job is left (conditional, so it happens once)."""
-    left = session.scalar(select(func.count()).select_from(Report).where(
+    left = session.scalar(select(Report.id).where(
         Report.collection_key == collection_key, Report.window_number == window,
-        Report.status.in_(("pending", "waiting"))))
-    if left:
+        Report.status.in_(("pending", "waiting"))).limit(1))
+    if left is not None:
         return False
     return session.execute(
         update(WindowRow).where(WindowRow.collection_key == collection_key,

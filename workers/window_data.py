@@ -5,6 +5,7 @@ Reading only; the measures in ``reports/`` never see the database.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,6 +30,13 @@ class SchoolData:
                 for u in self.uploads]
 
 
+@dataclass(frozen=True)
+class SchoolPupils:
+    school_id: int
+    upload_ids: list[int]
+    pupils: list[Pupil]
+
+
 def current_uploads(session: Session, collection: Collection, window: int,
                     school_id: int | None = None) -> dict[int, list[Upload]]:
     """The current (Successful) uploads of the window by school: one per stream."""
@@ -46,20 +54,35 @@ def current_uploads(session: Session, collection: Collection, window: int,
 
 def pupils_of(session: Session, uploads: list[Upload], kind: str) -> list[Pupil]:
     """One Pupil per UPN; KS4's GCSE and non-GCSE templates merge into one set of results."""
-    merged: dict[str, dict] = {}
-    names: dict[str, tuple[str, str]] = {}
-    rows = session.scalars(select(PupilResult).where(
-        PupilResult.upload_id.in_([u.id for u in uploads])).order_by(PupilResult.upload_id,
-                                                                      PupilResult.row))
+    rows = session.execute(_result_rows([u.id for u in uploads]))
+    return _pupils(session, list(rows), kind)
+
+
+def _result_rows(upload_ids: list[int]):
+    return (select(PupilResult.upload_id, PupilResult.upn, PupilResult.forename,
+                   PupilResult.surname, PupilResult.results)
+            .where(PupilResult.upload_id.in_(upload_ids))
+            .order_by(PupilResult.upload_id, PupilResult.row))
+
+
+def _merged(rows) -> dict[str, tuple[str, str, dict]]:
+    """UPN -> (forename, surname, results), later uploads filling what earlier ones left blank."""
+    merged: dict[str, tuple[str, str, dict]] = {}
     for row in rows:
-        results = merged.setdefault(row.upn, {})
+        _, _, results = merged.setdefault(row.upn, (row.forename, row.surname, {}))
         for key, value in row.results.items():
             if value is not None or key not in results:
                 results[key] = value
-        names.setdefault(row.upn, (row.forename, row.surname))
-    priors = ks1_priors(session, list(merged)) if kind == "ks2" else {}
-    return [Pupil(upn, names[upn][0], names[upn][1], results, priors.get(upn))
-            for upn, results in merged.items()]
+    return merged
+
+
+def _pupils(session: Session, rows, kind: str,
+            priors: dict[str, dict] | None = None) -> list[Pupil]:
+    merged = _merged(rows)
+    if priors is None:
+        priors = ks1_priors(session, list(merged)) if kind == "ks2" else {}
+    return [Pupil(upn, forename, surname, results, priors.get(upn))
+            for upn, (forename, surname, results) in merged.items()]
 
 
 def ks1_priors(session: Session, upns: list[str]) -> dict[str, dict]:
@@ -83,10 +106,29 @@ def ks1_priors(session: Session, upns: list[str]) -> dict[str, dict]:
     return priors
 
 
-def window_schools(session: Session, collection: Collection, window: int, kind: str,
-                   school_id: int | None = None) -> list[SchoolData]:
-    return [SchoolData(sid, uploads, pupils_of(session, uploads, kind))
-            for sid, uploads in current_uploads(session, collection, window, school_id).items()]
+def window_pupils(session: Session, collection: Collection, window: int, kind: str,
+                  chunk: int = 100) -> Iterator[SchoolPupils]:
+    """Each reporting school's current uploads and pupils, read a chunk of schools at a time, so
+    a national window (16,000 schools) is never in memory whole."""
+    by_school: dict[int, list[int]] = defaultdict(list)
+    for school_id, upload_id in session.execute(
+            select(Upload.school_id, Upload.id).where(
+                Upload.collection_key == collection.key, Upload.window_number == window,
+                Upload.status == UploadStatus.SUCCESSFUL, Upload.school_id.is_not(None))
+            .order_by(Upload.school_id, Upload.id)):
+        by_school[school_id].append(upload_id)
+    schools = list(by_school.items())
+    for start in range(0, len(schools), chunk):
+        part = schools[start:start + chunk]
+        by_upload: dict[int, list] = defaultdict(list)
+        for row in session.execute(_result_rows([u for _, ids in part for u in ids])):
+            by_upload[row.upload_id].append(row)
+        priors = None
+        if kind == "ks2":  # one query for the chunk's priors, not one per school
+            priors = ks1_priors(session, [row.upn for rows in by_upload.values() for row in rows])
+        for school_id, ids in part:
+            rows = [row for upload_id in ids for row in by_upload.pop(upload_id, [])]
+            yield SchoolPupils(school_id, ids, _pupils(session, rows, kind, priors))
 
 
 def expected_schools(session: Session, collection: Collection) -> list[School]:

@@ -51,21 +51,57 @@ def mean(values: Iterable[float]) -> float | None:
     return None if not values else math.fsum(values) / len(values)
 
 
+@dataclass
+class Tally:
+    """A measure's running count, so a window's figure over every participating pupil needs only
+    one school's pupils in memory at a time; a school's figure is the same tally over fewer."""
+    measure: Measure
+    counted: int = 0
+    met: int = 0
+    total: float = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        """Pupils whose outcome is None are not counted."""
+        if outcome is None:
+            return
+        self.counted += 1
+        if self.measure.is_percent:
+            self.met += outcome is True
+        else:
+            self.total += float(outcome)
+
+    def figure(self) -> Figure:
+        m = self.measure
+        if m.is_percent:
+            value = percent(self.met, self.counted)
+        else:
+            value = None if self.counted == 0 else self.total / self.counted
+        return Figure(m.key, m.label, m.unit, value, self.counted)
+
+
 def figure(measure: Measure, outcomes: Iterable[Outcome]) -> Figure:
     """The measure over the pupils' outcomes; pupils whose outcome is None are not counted."""
-    counted = [o for o in outcomes if o is not None]
-    if measure.is_percent:
-        value = percent(sum(1 for o in counted if o is True), len(counted))
-    else:
-        value = mean(float(o) for o in counted)
-    return Figure(measure.key, measure.label, measure.unit, value, len(counted))
+    tally = Tally(measure)
+    for outcome in outcomes:
+        tally.add(outcome)
+    return tally.figure()
+
+
+def tally(tallies: dict[str, Tally], pupils: Iterable[Pupil],
+          outcomes: Callable[[Pupil], dict[str, Outcome]]) -> None:
+    """Add the pupils' outcomes to each measure's tally (keyed by measure key)."""
+    for pupil in pupils:
+        found = outcomes(pupil)
+        for key, running in tallies.items():
+            running.add(found.get(key))
 
 
 def figures(measures: Sequence[Measure], pupils: Sequence[Pupil],
             outcomes: Callable[[Pupil], dict[str, Outcome]]) -> dict[str, Figure]:
     """Every measure over the pupils, keyed by measure key."""
-    per_pupil = [outcomes(p) for p in pupils]
-    return {m.key: figure(m, (o.get(m.key) for o in per_pupil)) for m in measures}
+    tallies = {m.key: Tally(m) for m in measures}
+    tally(tallies, pupils, outcomes)
+    return {key: running.figure() for key, running in tallies.items()}
 
 
 def band_label(low: int, high: int) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,14 +74,52 @@ def ks2_prior_group(results: dict[str, Any]) -> str | None:
 
 # --- estimates and progress --------------------------------------------------------------------
 
-def group_means(measure: ProgressMeasure, pupils: Sequence[Pupil]) -> dict[str, float]:
-    """Prior group -> mean outcome of the pupils in it who have both a prior and an outcome."""
-    outcomes: dict[str, list[float]] = defaultdict(list)
+@dataclass
+class GroupTally:
+    """One prior-attainment group's running count, sum and squared deviations (Welford), so a
+    window's group means and progress SD need one school's pupils in memory at a time."""
+    n: int = 0
+    total: float = 0.0
+    _running_mean: float = 0.0
+    squares: float = 0.0   # sum of squared deviations from the group's mean
+
+    def add(self, outcome: float) -> None:
+        self.n += 1
+        self.total += outcome
+        delta = outcome - self._running_mean
+        self._running_mean += delta / self.n
+        self.squares += delta * (outcome - self._running_mean)
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+
+def tally_groups(measure: ProgressMeasure, pupils: Iterable[Pupil],
+                 groups: dict[str, GroupTally]) -> None:
+    """Add the pupils who have both a prior group and an outcome to their group's tally."""
     for pupil in pupils:
         group, outcome = measure.prior_group(pupil), measure.outcome(pupil)
         if group is not None and outcome is not None:
-            outcomes[group].append(outcome)
-    return {group: math.fsum(values) / len(values) for group, values in sorted(outcomes.items())}
+            groups.setdefault(group, GroupTally()).add(outcome)
+
+
+def means_of(groups: dict[str, GroupTally]) -> dict[str, float]:
+    return {group: tally.mean for group, tally in sorted(groups.items())}
+
+
+def pooled_progress_sd(measure: ProgressMeasure, groups: dict[str, GroupTally]) -> float:
+    """``progress_sd`` from group tallies: each pupil's progress is their deviation from their
+    group's mean (over the same pupils), so its mean is 0 and its variance the pooled squares."""
+    n = sum(t.n for t in groups.values())
+    return math.sqrt(sum(t.squares for t in groups.values()) / n) / measure.divisor if n else 0.0
+
+
+def group_means(measure: ProgressMeasure, pupils: Sequence[Pupil]) -> dict[str, float]:
+    """Prior group -> mean outcome of the pupils in it who have both a prior and an outcome."""
+    groups: dict[str, GroupTally] = {}
+    tally_groups(measure, pupils, groups)
+    return means_of(groups)
 
 
 def pupil_progress(measure: ProgressMeasure, pupil: Pupil,

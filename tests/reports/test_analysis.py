@@ -54,6 +54,30 @@ def test_the_pool_covers_every_participating_schools_pupils():
     assert pool.progress_sd["ks2_reading_progress"] == pytest.approx(math.sqrt(17))
 
 
+def test_the_pool_taken_one_school_at_a_time_equals_the_pool_over_a_list():
+    def one_at_a_time():
+        yield SCHOOL_A
+        yield SCHOOL_B
+    assert pool_for("ks2", one_at_a_time()) == pool_for("ks2", [SCHOOL_A, SCHOOL_B])
+
+
+def test_the_pooled_progress_sd_equals_the_sd_of_every_pupils_progress_over_many_schools():
+    import random
+    from reports.measures.progress import group_means, progress_sd
+    rng = random.Random(5)
+    codes = ["EXS", "WTS", "GDS", "PK4"]
+    schools = [[ks2_pupil(f"{s}-{n}", "S", "F", rng.randint(80, 120), rng.randint(80, 120), "EXS",
+                          {f"ta_{x}": rng.choice(codes) for x in ("reading", "writing", "maths")})
+                for n in range(rng.randint(1, 30))] for s in range(40)]
+    pool = pool_for("ks2", schools)
+    everyone = [p for school in schools for p in school]
+    for measure in ks2.PROGRESS:
+        means = group_means(measure, everyone)
+        assert pool.group_means[measure.key] == pytest.approx(means)
+        assert pool.progress_sd[measure.key] == pytest.approx(progress_sd(measure, everyone, means),
+                                                              rel=1e-12)
+
+
 def test_the_pool_round_trips_through_json_exactly():
     pool = pool_for("ks2", [SCHOOL_A, SCHOOL_B])
     assert pool_from_json(json.loads(json.dumps(pool_to_json(pool)))) == pool
