@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from operator import itemgetter
+from typing import Any, Protocol
 
 
 @dataclass
@@ -34,7 +35,9 @@ class Findings:
 
     def add(self, rule: str, message: str, column: str | None = None, row: int | None = None) -> None:
         key = (rule, column, message)
-        finding = self._groups.setdefault(key, Finding(rule, message, column))
+        finding = self._groups.get(key)
+        if finding is None:
+            finding = self._groups[key] = Finding(rule, message, column)
         if row is not None and row not in finding.rows:
             finding.rows.append(row)
 
@@ -45,3 +48,35 @@ class Findings:
         for finding in self._groups.values():
             finding.rows.sort()
         return list(self._groups.values())
+
+
+class RowFindings(Protocol):
+    """Where a check reports a finding on a row: ``Findings`` itself, or ``ColumnFindings``."""
+
+    def add(self, rule: str, message: str, column: str | None, row: int) -> None: ...
+
+
+class ColumnFindings:
+    """Findings made column by column, handed to ``Findings`` in the order a row-by-row check
+    would have made them: by row, then by the check's place in a row (``next_check`` moves on).
+
+    That order is the report's order (``Findings`` groups in first-seen order), so checking a
+    file a column at a time, each distinct value once, reports exactly what row by row would.
+    """
+
+    def __init__(self) -> None:
+        self._check = 0
+        self._found: list[tuple[int, int, str, str, str | None]] = []
+
+    def next_check(self) -> None:
+        """What is added from now on comes after everything added before, on the same row."""
+        self._check += 1
+
+    def add(self, rule: str, message: str, column: str | None, row: int) -> None:
+        self._found.append((row, self._check, rule, message, column))
+
+    def hand_to(self, findings: Findings) -> None:
+        """Add everything found to ``findings`` in row order, then forget it."""
+        for row, _, rule, message, column in sorted(self._found, key=itemgetter(0, 1)):
+            findings.add(rule, message, column, row)
+        self._found.clear()

@@ -12,13 +12,15 @@ import io
 import re
 import tomllib
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from operator import itemgetter
+from typing import Any, Callable, TypeVar
 
 from config.codes import gender_code
 from config.settings import PACKAGE_DIR
-from workers.validators.findings import Findings
+from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import against_roster, check_upn, report_duplicates
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
@@ -33,6 +35,9 @@ SEND_AS_DOWNLOADED = ("Please send the .csv file exactly as downloaded from the 
 TA_LABELS = {"ta_writing": "Writing", "ta_science": "Science", "ta_reading": "Reading",
              "ta_maths": "Maths"}
 FILE_NAME_DFE = re.compile(r"(\d{7})(?!\d)")
+NC_YEAR_PREFIX = re.compile(r"(?i)^(year|y)\s*")
+# Characters no text file holds: many of them mean the bytes are binary (tab, CR, LF, FF are text).
+CONTROL_CHARACTERS = bytes([*(c for c in range(32) if chr(c) not in "\t\r\n\f"), 0x7F])
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +63,7 @@ def header_lookup() -> dict[str, str]:
     return lookup
 
 
+@lru_cache(maxsize=1024)  # a file's header is matched twice (detection, validation), by regex
 def header_key(name: object) -> str | None:
     """The canonical key of a header cell, or None for a column the service does not use."""
     normal = normalise_header(cell_text(name))
@@ -95,17 +101,18 @@ def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     """
     text = _decode(data)
     try:
-        rows = [list(record) for record in csv.reader(io.StringIO(text, newline=""))]
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise UnreadableFile(f"The file could not be read as CSV ({exc}). {SEND_AS_DOWNLOADED}") from None
     while rows and is_blank_row(rows[-1]):
         rows.pop()
     if not rows:
         raise UnreadableFile(f"The file has no content. {SEND_AS_DOWNLOADED}")
-    pupils = sum(1 for row in rows[1:] if not is_blank_row(row))
-    if pupils > max_rows:
-        raise UnreadableFile(f"The file has {pupils} pupil rows; at most {max_rows} can be sent in "
-                             "one file. Please send one school's file at a time.")
+    if len(rows) - 1 > max_rows:  # else there cannot be too many pupils: no need to count them
+        pupils = sum(1 for row in rows[1:] if not is_blank_row(row))
+        if pupils > max_rows:
+            raise UnreadableFile(f"The file has {pupils} pupil rows; at most {max_rows} can be sent "
+                                 "in one file. Please send one school's file at a time.")
     return rows
 
 
@@ -129,11 +136,18 @@ def _decode(data: bytes) -> str:
             except UnicodeDecodeError:
                 raise UnreadableFile("The file's text is not in a known encoding (UTF-8 or "
                                      f"Windows-1252). {SEND_AS_DOWNLOADED}") from None
-    controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch in "\x7f\x00")
-    if controls > max(2, len(text) // 100):
+    if _control_count(text) > max(2, len(text) // 100):
         raise UnreadableFile("The file is not a CSV text file (it holds binary data, such as an "
                              f"Excel workbook or an image). {SEND_AS_DOWNLOADED}")
     return text.removeprefix("\ufeff")
+
+
+def _control_count(text: str) -> int:
+    """How many CONTROL_CHARACTERS the text has, counted in its UTF-8 bytes: each is one byte of
+    its own there, a byte no other character's encoding holds, and counting bytes is C-fast
+    (a regex or str.translate looks at each character, 5 to 50 times slower)."""
+    encoded = text.encode("utf-8")
+    return len(encoded) - len(encoded.translate(None, CONTROL_CHARACTERS))
 
 
 def looks_like(rows: list[Row]) -> bool:
@@ -149,6 +163,7 @@ def looks_like(rows: list[Row]) -> bool:
 
 def validate(rows: list[Row], context: ValidationContext | None = None, today: date | None = None,
              file_name: str | None = None) -> ValidationResult:
+    """Check the rows ``read_csv`` gives: every cell is text, as in any CSV file."""
     context = context or ValidationContext()
     today = today or date.today()
     errors, warnings = Findings(), Findings()
@@ -162,17 +177,8 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
         errors.add("header", _missing_message(missing), None, 1)
         return ValidationResult(FORMAT, None, [], errors.grouped())
 
-    checker = _RowChecker(columns, errors, today)
-    records: list[PupilRecord] = []
-    for index, raw in enumerate(rows[1:], start=2):
-        cells = [raw[i] if i < len(raw) else None for i, _ in columns.values()]
-        if is_blank_row(cells):  # unused columns alone (a note, a portal extra) are not a pupil
-            continue
-        record = checker.check(raw, index)
-        if all(v is None for v in record.results.values()):
-            warnings.add("no-results", "No results in the file for this pupil; the pupil will not "
-                         "be counted in reports.", checker.name("upn"), index)
-        records.append(record)
+    checker = _Checker(columns, today)
+    records = checker.check(_pupil_rows(rows, columns), errors, warnings)
 
     report_duplicates(checker.upn_rows, errors, checker.name("upn"))
 
@@ -199,20 +205,73 @@ def _missing_message(missing: list[str]) -> str:
             f"{named}. {SEND_AS_DOWNLOADED}")
 
 
-class _RowChecker:
-    """The per-row rules, with the file's own header names for the ``Column:`` of each message."""
+@dataclass
+class _Pupils:
+    """The pupil rows under the header, turned into columns of the mapped columns' cells."""
+    rows: list[int]  # each pupil row's number as Excel shows it
+    cells: dict[str, list[Any]]  # canonical key -> the column's cell on each pupil row
 
-    def __init__(self, columns: dict[str, tuple[int, str]], errors: Findings, today: date):
-        self.columns, self.errors, self.today = columns, errors, today
-        config = ks2_config()
+    def column(self, key: str) -> list[Any]:
+        """A column's cells; a column the file does not have is blank on every row."""
+        cells = self.cells.get(key)
+        return [""] * len(self.rows) if cells is None else cells
+
+
+def _pupil_rows(rows: list[Row], columns: dict[str, tuple[int, str]]) -> _Pupils:
+    """The rows with something in a mapped column: unused columns alone (a note, a portal extra)
+    are not a pupil. A short row's missing cells are blank."""
+    positions = [index for index, _ in columns.values()]
+    width = max(positions) + 1
+    pick = itemgetter(*positions)  # several positions (the required columns), so a tuple
+    numbers: list[int] = []
+    picked: list[tuple[Any, ...]] = []
+    for number, raw in enumerate(rows[1:], start=2):
+        cells = pick(raw) if len(raw) >= width else tuple(raw[i] if i < len(raw) else ""
+                                                            for i in positions)
+        if not is_blank_row(cells):
+            numbers.append(number)
+            picked.append(cells)
+    by_column = zip(*picked) if picked else ([] for _ in positions)
+    return _Pupils(numbers, {key: list(cells) for key, cells in zip(columns, by_column)})
+
+
+T = TypeVar("T")
+Problem = tuple[str, str] | None  # (rule, message) when a cell is wrong
+Verdict = tuple[Any, Problem]  # a cell rule's answer: the value to keep, and what is wrong
+CellRule = Callable[[str], Verdict]
+
+# How many texts each cell rule remembers. A column's texts are few and the same from file to file
+# (scores 80-120, marks 0-110, a dozen codes): real files come nowhere near this, and a file of
+# junk only pushes the oldest texts out.
+REMEMBERED = 2048
+
+
+def _remembered(rule: Callable[[str], T]) -> Callable[[str], T]:
+    """``rule`` worked out once per text, for the last ``REMEMBERED`` texts."""
+    return lru_cache(maxsize=REMEMBERED)(rule)
+
+
+class _CellRules:
+    """What the text of a result cell means under ks2.toml, wherever it is: the value to keep and
+    what is wrong with it, without the row or the file's column name.
+
+    Each rule depends only on the configuration (ks2.toml; codes.toml, read once per process) and
+    the text (the date of birth also on today's date, passed in), so it is worked out once per
+    text and remembered (``REMEMBERED`` texts at most) for every file: one instance per
+    configuration (``cell_rules``). The name rule is the file checker's: its message names the
+    file's own header.
+    """
+
+    def __init__(self, config: dict[str, Any]):
+        self.config = config
         tests = config["tests"]
-        self.subjects: list[str] = tests["subjects"]
         self.low, self.high = tests["scaled_score_min"], tests["scaled_score_max"]
         self.expected = tests["expected_standard"]
         self.outcome_codes: list[str] = tests["outcome_codes"]
         self.no_score_codes = [c for c in self.outcome_codes if c not in tests["standard_codes"]]
-        self.raw_ranges: dict[str, list[int]] = config["raw_marks"]
         self.ta_codes: dict[str, list[str]] = config["ta_codes"]
+        # The same codes as sets, to look a value up in; the lists give the messages their order.
+        self.is_outcome, self.is_no_score = frozenset(self.outcome_codes), frozenset(self.no_score_codes)
         codes = ", ".join(self.no_score_codes)
         self.score_message = (f"Scaled score must be between {self.low} and {self.high} and be a "
                               f"whole number, or one of the codes {codes}. Allows empty field.")
@@ -221,6 +280,131 @@ class _RowChecker:
         self.agree_message = (f"Test outcome does not agree with the scaled score: a score of "
                               f"{self.expected} or more is AS, a lower score is NS, and a code such "
                               "as A is the same in both columns.")
+        self.score: CellRule = _remembered(self._score)
+        self.outcome: CellRule = _remembered(self._outcome)
+        self.gender: CellRule = _remembered(self._gender)
+        self.dob: Callable[[date, str], Verdict] = lru_cache(maxsize=REMEMBERED)(self._dob)
+        self.nc_year: Callable[[str], int | None] = _remembered(self._nc_year)
+        self.raw: dict[str, CellRule] = {
+            key: _remembered(partial(self._raw, low, high))
+            for key, (low, high) in config["raw_marks"].items()}
+        self.ta: dict[str, CellRule] = {
+            key: _remembered(partial(self._ta, TA_LABELS[key], codes))
+            for key, codes in self.ta_codes.items()}
+
+    def _score(self, text: str) -> Verdict:
+        """(score, the outcome it means): a code such as A means itself and no score."""
+        value = text.upper()
+        if value in self.is_no_score:
+            return (None, value), None
+        if not value:
+            return (None, None), None
+        score = whole_number(value)
+        if score is None or not self.low <= score <= self.high:
+            return (None, None), ("scaled-score", self.score_message)
+        return (score, "AS" if score >= self.expected else "NS"), None
+
+    def _outcome(self, text: str) -> Verdict:
+        outcome = text.upper() or None
+        if outcome is not None and outcome not in self.is_outcome:
+            return None, ("test-outcome", self.outcome_message)
+        return outcome, None
+
+    def _raw(self, low: int, high: int, text: str) -> Verdict:
+        """(mark, code): a code in a mark column is no mark."""
+        value = text.upper()
+        if not value:
+            return (None, None), None
+        if value in self.is_no_score:
+            return (None, value), None
+        mark = whole_number(value)
+        if mark is None or not low <= mark <= high:
+            return (None, None), ("raw-mark", f"Raw mark must be between {low} and {high} and be a "
+                                  f"whole number, or one of the codes {', '.join(self.no_score_codes)}. "
+                                  "Allows empty field.")
+        return (mark, None), None
+
+    def _ta(self, label: str, codes: list[str], text: str) -> Verdict:
+        value = text.upper()
+        if value and value not in codes:
+            return value, ("ta-code", f"{label} teacher assessment must be one of "
+                           f"{', '.join(codes)}. Allows empty field.")
+        return value or None, None
+
+    @staticmethod
+    def _dob(today: date, text: str) -> Verdict:
+        """A date of birth must be a real date before ``today`` (a year group's dates of birth
+        span a year or two, so they too are few from file to file)."""
+        dob = parse_date(text)
+        if dob is None or dob >= today:
+            return dob, ("dob", "Date of birth must be a valid date in the past, written DD/MM/YYYY.")
+        return dob, None
+
+    @staticmethod
+    def _gender(text: str) -> Verdict:
+        if not text:
+            return None, None
+        gender = gender_code(text)
+        if gender is None:
+            return None, ("gender", "Gender must be Male or Female. Allows empty field.")
+        return gender, None
+
+    @staticmethod
+    def _nc_year(text: str) -> int | None:
+        return whole_number(NC_YEAR_PREFIX.sub("", text))
+
+
+_cell_rules: _CellRules | None = None
+
+
+def cell_rules() -> _CellRules:
+    """The rules of the configuration in force (``ks2_config``), built once for it: rules remember
+    what they worked out, so another configuration (a test's, say) must get rules of its own."""
+    global _cell_rules
+    config = ks2_config()
+    if _cell_rules is None or _cell_rules.config is not config:
+        _cell_rules = _CellRules(config)
+    return _cell_rules
+
+
+def _by_value(cells: list[Any], rule: Callable[[str], T]) -> dict[Any, T]:
+    """``rule`` of each distinct cell's text, worked out once per distinct cell.
+
+    A column holds few distinct values (scores 80-120, a handful of codes), so this is where
+    checking a file stops costing a rule per cell. CSV cells are text, so equal cells have
+    equal text (unlike a workbook's True and 1).
+    """
+    return {cell: rule(cell_text(cell)) for cell in set(cells)}
+
+
+def _each(cells: list[Any], rule: Callable[[str], T]) -> list[T]:
+    """``rule`` of each cell's text, in row order."""
+    return list(map(_by_value(cells, rule).__getitem__, cells))
+
+
+def _unzip(pairs: list[tuple[Any, Any]]) -> tuple[list[Any], list[Any]]:
+    """``[(a, b), ...]`` -> ``([a, ...], [b, ...])``, also when there are no rows."""
+    if not pairs:
+        return [], []
+    first, second = zip(*pairs)
+    return list(first), list(second)
+
+
+class _Checker:
+    """One file's rows under the cell rules, with the file's own header names for the
+    ``Column:`` of each message.
+
+    The rules run a column at a time, once per distinct value (``_by_value``); what they find is
+    handed to ``errors`` in row order (``ColumnFindings``), so the report is the one checking row
+    by row gives. The methods run in the order the checks of one row are reported in.
+    """
+
+    def __init__(self, columns: dict[str, tuple[int, str]], today: date):
+        self.columns, self.today = columns, today
+        self.rules = cell_rules()
+        self.subjects: list[str] = self.rules.config["tests"]["subjects"]
+        self.raw_ranges: dict[str, list[int]] = self.rules.config["raw_marks"]
+        self.found = ColumnFindings()
         self.dfe_rows: dict[str, list[int]] = {}
         self.upn_rows: dict[str, list[int]] = {}
         self.dfe_invalid = False
@@ -233,109 +417,119 @@ class _RowChecker:
     def name(self, key: str) -> str:
         return self.columns[key][1] if key in self.columns else display_name(key)
 
-    def check(self, raw: Row, index: int) -> PupilRecord:
-        text = {key: cell_text(raw[i]) if i < len(raw) else "" for key, (i, _) in self.columns.items()}
-        self._dfe(text, index)
-        upn = self._upn(text["upn"].upper(), index)
-        for key in ("forename", "surname"):
-            if not text[key]:
-                self.errors.add("name-missing", f"{self.name(key)} must have a value.",
-                                self.name(key), index)
-        dob = parse_date(text["dob"])
-        if dob is None or dob >= self.today:
-            self.errors.add("dob", "Date of birth must be a valid date in the past, written "
-                            "DD/MM/YYYY.", self.name("dob"), index)
-        gender = None
-        if text.get("gender"):
-            gender = gender_code(text["gender"])
-            if gender is None:
-                self.errors.add("gender", "Gender must be Male or Female. Allows empty field.",
-                                self.name("gender"), index)
-        nc_year = whole_number(re.sub(r"(?i)^(year|y)\s*", "", text.get("nc_year", "")))
-
-        results: dict[str, Any] = {}
+    def check(self, pupils: _Pupils, errors: Findings, warnings: Findings) -> list[PupilRecord]:
+        """Each pupil row's record; what is wrong is added to ``errors``, row by row, and a pupil
+        without any result is a warning."""
+        self._dfe(pupils)
+        upns = self._upns(pupils)
+        forenames = self._column(pupils, "forename", partial(self._name, "forename"))
+        surnames = self._column(pupils, "surname", partial(self._name, "surname"))
+        dobs = self._column(pupils, "dob", partial(self.rules.dob, self.today))
+        genders = self._column(pupils, "gender", self.rules.gender)
+        nc_years = _each(pupils.column("nc_year"), self.rules.nc_year)
+        results: dict[str, list[Any]] = {}
         for subject in self.subjects:
-            results.update(self._test(subject, text, index))
-        for key, label in TA_LABELS.items():
-            value = text.get(key, "").upper()
-            if value and value not in self.ta_codes[key]:
-                self.errors.add("ta-code", f"{label} teacher assessment must be one of "
-                                f"{', '.join(self.ta_codes[key])}. Allows empty field.",
-                                self.name(key), index)
-            results[key] = value or None
-        return PupilRecord(index, upn, text["forename"], text["surname"], gender, dob, nc_year,
-                           results)
+            results.update(self._test(pupils, subject))
+        for key in TA_LABELS:
+            results[key] = self._column(pupils, key, self.rules.ta[key])
+        self.found.hand_to(errors)
+        keys = list(results)
+        records = []
+        for row, upn, forename, surname, gender, dob, nc_year, values in zip(
+                pupils.rows, upns, forenames, surnames, genders, dobs, nc_years,
+                zip(*results.values())):
+            if values.count(None) == len(values):  # not one result
+                warnings.add("no-results", "No results in the file for this pupil; the pupil will "
+                             "not be counted in reports.", self.name("upn"), row)
+            records.append(PupilRecord(row, upn, forename, surname, gender, dob, nc_year,
+                                       dict(zip(keys, values))))
+        return records
 
-    def _dfe(self, text: dict[str, str], index: int) -> None:
+    def _column(self, pupils: _Pupils, key: str, rule: CellRule) -> list[Any]:
+        """The value ``rule`` gives each row's cell of the column; what it finds wrong is reported
+        on the cell's row."""
+        self.found.next_check()
+        cells = pupils.column(key)
+        values: dict[Any, Any] = {}
+        problems: dict[Any, tuple[str, str]] = {}
+        for cell in set(cells):  # each distinct value once (see _by_value)
+            values[cell], problem = rule(cell_text(cell))
+            if problem:
+                problems[cell] = problem
+        if problems:
+            column = self.name(key)
+            for row, cell in zip(pupils.rows, cells):
+                if cell in problems:
+                    rule_name, message = problems[cell]
+                    self.found.add(rule_name, message, column, row)
+        return list(map(values.__getitem__, cells))
+
+    def _dfe(self, pupils: _Pupils) -> None:
+        """Each row's DfE number, from its column or from LA and Estab: a valid one is recorded in
+        ``dfe_rows``; a blank one leaves the school to the other rows or the file name."""
         if self.dfe_column is None:
             return
+        self.found.next_check()
         if "dfe" in self.columns:
-            dfe = text["dfe"]
+            dfes = _each(pupils.column("dfe"), str)
         else:
-            la, estab = text["la"], text["estab"]
-            dfe = f"{la}{estab.zfill(4)}" if la and estab else ""
-        if not dfe:  # a blank cell: the school comes from the other rows or the file name
-            return
-        if dfe_is_valid(dfe):
-            self.dfe_rows.setdefault(dfe, []).append(index)
-        else:
-            self.dfe_invalid = True
-            self.errors.add("dfe-invalid", "Invalid DFE detected.", self.dfe_column, index)
+            dfes = [f"{la}{estab.zfill(4)}" if la and estab else "" for la, estab in
+                    zip(_each(pupils.column("la"), str), _each(pupils.column("estab"), str))]
+        valid = {dfe: dfe_is_valid(dfe) for dfe in set(dfes)}
+        for row, dfe in zip(pupils.rows, dfes):
+            if not dfe:
+                continue
+            if valid[dfe]:
+                self.dfe_rows.setdefault(dfe, []).append(row)
+            else:
+                self.dfe_invalid = True
+                self.found.add("dfe-invalid", "Invalid DFE detected.", self.dfe_column, row)
 
-    def _upn(self, upn: str, index: int) -> str:
-        check_upn(upn, self.name("upn"), index, self.errors, self.upn_rows)
-        return upn
+    def _upns(self, pupils: _Pupils) -> list[str]:
+        """Each row's UPN in capitals; a valid one is recorded in ``upn_rows``."""
+        self.found.next_check()
+        column = self.name("upn")
+        upns = _each(pupils.column("upn"), str.upper)
+        for row, upn in zip(pupils.rows, upns):
+            check_upn(upn, column, row, self.found, self.upn_rows)
+        return upns
 
-    def _test(self, subject: str, text: dict[str, str], index: int) -> dict[str, Any]:
-        """One test's scaled score, outcome and raw marks; a code in a mark column is the outcome."""
+    def _name(self, key: str, text: str) -> Verdict:
+        return text, None if text else ("name-missing", f"{self.name(key)} must have a value.")
+
+    def _test(self, pupils: _Pupils, subject: str) -> dict[str, list[Any]]:
+        """One test's scaled score, outcome and raw marks on each row; a code in a mark column is
+        the outcome."""
         score_key, outcome_key = f"{subject}_score", f"{subject}_outcome"
-        score, score_code = None, None
-        value = text.get(score_key, "").upper()
-        if value in self.no_score_codes:
-            score_code = value
-        elif value:
-            score = whole_number(value)
-            if score is None or not self.low <= score <= self.high:
-                self.errors.add("scaled-score", self.score_message, self.name(score_key), index)
-                score = None
-
-        outcome = text.get(outcome_key, "").upper() or None
-        if outcome is not None and outcome not in self.outcome_codes:
-            self.errors.add("test-outcome", self.outcome_message, self.name(outcome_key), index)
-            outcome = None
-
-        found: dict[str, Any] = {score_key: score}
-        raw_code = None
-        for raw_key, (low, high) in self.raw_ranges.items():
+        scores, meant = _unzip(self._column(pupils, score_key, self.rules.score))
+        outcomes = self._column(pupils, outcome_key, self.rules.outcome)
+        found: dict[str, list[Any]] = {score_key: scores}
+        raw_codes: list[str | None] = [None] * len(pupils.rows)
+        for raw_key in self.raw_ranges:
             if not raw_key.startswith(f"{subject}_"):
                 continue
             if raw_key not in self.columns:
                 if raw_key == f"{subject}_raw":
-                    found[raw_key] = None
+                    found[raw_key] = [None] * len(pupils.rows)
                 continue
-            mark, code = self._raw(raw_key, low, high, text[raw_key].upper(), index)
-            found[raw_key] = mark
-            raw_code = raw_code or code
-
-        from_score = score_code or (None if score is None else
-                                    "AS" if score >= self.expected else "NS")
-        if outcome and from_score and outcome != from_score:
-            self.errors.add("outcome-mismatch", self.agree_message, self.name(outcome_key), index)
-        found[outcome_key] = outcome or from_score or raw_code
+            found[raw_key], codes = _unzip(self._column(pupils, raw_key, self.rules.raw[raw_key]))
+            if any(codes):
+                raw_codes = [first or code for first, code in zip(raw_codes, codes)]
+        self._agreement(pupils, outcome_key, outcomes, meant)
+        found[outcome_key] = [outcome or from_score or raw_code for outcome, from_score, raw_code
+                              in zip(outcomes, meant, raw_codes)]
         return {score_key: found.pop(score_key), outcome_key: found.pop(outcome_key), **found}
 
-    def _raw(self, key: str, low: int, high: int, value: str, index: int) -> tuple[int | None, str | None]:
-        if not value:
-            return None, None
-        if value in self.no_score_codes:
-            return None, value
-        mark = whole_number(value)
-        if mark is None or not low <= mark <= high:
-            self.errors.add("raw-mark", f"Raw mark must be between {low} and {high} and be a whole "
-                            f"number, or one of the codes {', '.join(self.no_score_codes)}. "
-                            "Allows empty field.", self.name(key), index)
-            return None, None
-        return mark, None
+    def _agreement(self, pupils: _Pupils, outcome_key: str, outcomes: list[str | None],
+                   meant: list[str | None]) -> None:
+        """An outcome given with a scaled score must be the one the score means."""
+        self.found.next_check()
+        if not any(outcomes):
+            return
+        column = self.name(outcome_key)
+        for row, outcome, from_score in zip(pupils.rows, outcomes, meant):
+            if outcome and from_score and outcome != from_score:
+                self.found.add("outcome-mismatch", self.rules.agree_message, column, row)
 
 
 def file_name_dfe(file_name: str | None) -> str | None:
@@ -347,7 +541,7 @@ def file_name_dfe(file_name: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _school(checker: _RowChecker, file_name: str | None, errors: Findings, warnings: Findings,
+def _school(checker: _Checker, file_name: str | None, errors: Findings, warnings: Findings,
             context: ValidationContext) -> str | None:
     """The school: the DfE number on most rows, else the file name's; the sender must be permitted."""
     named = file_name_dfe(file_name)

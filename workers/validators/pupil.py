@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from config.codes import gender_code
-from workers.validators.findings import Findings
+from workers.validators.findings import Findings, RowFindings
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import UPN_FORMAT_MESSAGE, cell_text, parse_date, upn_problem
 from workers.validators.workbook import Row, is_blank_row
@@ -24,14 +25,21 @@ def template_rows(rows: Sequence[Row], columns: Sequence[str]
                   ) -> Iterator[tuple[int, dict[str, Any], dict[str, str]]]:
     """Each pupil row under the header as (spreadsheet row, cells, their text): blank rows are
     skipped without shifting the numbers, and a stray note beyond the last column is no pupil."""
+    width = len(columns)
     for index, raw in enumerate(rows[1:], start=2):
-        if is_blank_row(raw[:len(columns)]):
+        row = list(raw[:width])
+        if is_blank_row(row):
             continue
-        cells = dict(zip(columns, list(raw) + [""] * (len(columns) - len(raw))))
-        yield index, cells, {name: cell_text(value) for name, value in cells.items()}
+        row += [""] * (width - len(row))  # a short row's missing cells are blank
+        yield index, dict(zip(columns, row)), dict(zip(columns, map(cell_text, row)))
 
 
-def check_upn(upn: str, column: str, row: int, errors: Findings,
+# The gender spellings come from codes.toml, read once per process (config.codes.codes), and a
+# file holds a handful of spellings: each is looked up once instead of on every row.
+_gender_code = lru_cache(maxsize=256)(gender_code)
+
+
+def check_upn(upn: str, column: str, row: int, errors: RowFindings,
               upn_rows: dict[str, list[int]] | None = None) -> bool:
     """Report a bad UPN in the same words in every format; a good one is recorded in ``upn_rows``."""
     problem = upn_problem(upn)
@@ -54,7 +62,7 @@ def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today:
     for column in ("Forename", "Surname"):
         if not text[column]:
             errors.add("name-missing", f"{column} must have a value.", column, row)
-    gender = gender_code(text["Gender"])
+    gender = _gender_code(text["Gender"])
     if gender is None:
         errors.add("gender", "Gender must be Male or Female.", "Gender", row)
     dob = parse_date(cells["Date of birth"])

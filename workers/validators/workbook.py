@@ -68,4 +68,9 @@ def first_sheet_rows(data: bytes, max_rows: int) -> list[Row]:
 
 
 def is_blank_row(row: Row) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+    """Every cell empty or only spaces. A loop rather than ``all(...)`` over a generator: it runs
+    on every row of every file and returns at the first filled cell, so it is mostly set-up cost."""
+    for cell in row:
+        if cell is not None and not (isinstance(cell, str) and not cell.strip()):
+            return False
+    return True

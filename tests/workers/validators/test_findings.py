@@ -1,5 +1,5 @@
 """Findings grouped as the seeds show them (workers/validators/findings.py)."""
-from workers.validators.findings import Finding, Findings
+from workers.validators.findings import ColumnFindings, Finding, Findings
 
 SCORE = "Range must be between 85 to 115 and be whole numbers. Allows empty field."
 
@@ -88,3 +88,26 @@ def test_findings_are_falsy_until_something_is_added():
     assert not findings
     findings.add("x", "y")
     assert findings
+
+
+def test_findings_made_column_by_column_are_handed_over_in_row_order():
+    found = ColumnFindings()
+    found.add("ta-code", "Bad TA.", "TA", 9)
+    found.next_check()
+    found.add("upn-format", "UPN bad.", "UPN", 7)
+    found.add("upn-format", "UPN bad.", "UPN", 3)
+    found.next_check()
+    found.add("scaled-score", "Bad score.", "Score", 3)
+    findings = Findings()
+    found.hand_to(findings)
+    assert [(f.rule, f.rows) for f in findings.grouped()] == [
+        ("upn-format", [3, 7]), ("scaled-score", [3]), ("ta-code", [9])]
+
+
+def test_findings_made_on_the_same_row_by_one_check_keep_the_order_they_were_made_in():
+    found = ColumnFindings()
+    found.add("b", "B.", "X", 2)
+    found.add("a", "A.", "X", 2)
+    findings = Findings()
+    found.hand_to(findings)
+    assert [f.rule for f in findings.grouped()] == ["b", "a"]

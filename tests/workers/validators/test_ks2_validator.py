@@ -2,6 +2,7 @@
 
 Sources: ../shared/DOMAIN.md sections 1-3 and ../shared/seeds/ks2-early-results-upload-guidance.txt.
 """
+import copy
 import csv
 import io
 import random
@@ -835,3 +836,64 @@ def test_every_rule_broken_on_one_row_is_reported_on_that_row():
                                         "dob", "gender", "scaled-score", "test-outcome", "raw-mark",
                                         "outcome-mismatch", "ta-code", "ta-code", "ta-code", "ta-code"]
     assert all(e.rows == [2] for e in errors)
+
+
+# --- checked column by column, reported row by row ---------------------------------------------
+
+def test_findings_are_listed_in_the_order_of_the_rows_they_are_first_on():
+    rows = [pupil(1, ta_writing="XYZ"), pupil(2, dfe="1002001", read_score="79"),
+            pupil(3, surname="", ta_writing="XYZ")]
+    errors = check(rows).errors
+    assert [(e.rule, e.rows) for e in errors] == [
+        ("ta-code", [2, 4]), ("dfe-invalid", [3]), ("scaled-score", [3]), ("name-missing", [4])]
+
+
+def test_the_same_value_in_many_rows_and_columns_is_judged_for_each_column():
+    rows = [pupil(n, read_raw="60", mat_raw="60", gps_raw="60") for n in range(1, 4)]
+    errors = check(rows).errors
+    assert lines(errors) == [
+        "Raw mark must be between 0 and 50 and be a whole number, or one of the codes "
+        f"{CODES}. Allows empty field. Column: Reading raw score. Rows: 2, 3, 4"]
+
+
+def test_a_second_file_with_other_headers_is_reported_under_its_own_headers():
+    first = check([pupil(1, forename="")])
+    renamed = {**COLUMNS, "forename": "First name"}
+    second = check([pupil(1, columns=renamed, forename="")], header=list(renamed.values()))
+    assert only(first.errors, "name-missing").column == "Forename"
+    assert only(second.errors, "name-missing").column == "First name"
+    assert only(second.errors, "name-missing").message == "First name must have a value."
+
+
+def test_a_date_of_birth_is_judged_against_each_files_own_today():
+    rows = [pupil(1, dob="01/07/2026")]
+    data = to_csv(rows)
+    late = ks2.validate(ks2.read_csv(data, MAX_ROWS), today=date(2026, 7, 2))
+    same_day = ks2.validate(ks2.read_csv(data, MAX_ROWS), today=date(2026, 7, 1))
+    assert late.valid
+    assert only(same_day.errors, "dob").rows == [2]
+
+
+def test_a_changed_configuration_gets_rules_of_its_own(monkeypatch):
+    rows = [pupil(1, read_score="115", read_outcome="AS")]
+    assert check(rows).valid
+    changed = copy.deepcopy(ks2.ks2_config())
+    changed["tests"]["scaled_score_max"] = 110
+    monkeypatch.setattr(ks2, "ks2_config", lambda: changed)
+    assert "between 80 and 110" in only(check(rows).errors, "scaled-score").message
+    monkeypatch.undo()
+    assert check(rows).valid
+
+
+@pytest.mark.parametrize("encoding, name", [("utf-8", "Łukasz Wiśniewski"), ("utf-16", "Łukasz Wiśniewski"),
+                                            ("cp1252", "Zoë Brontë")])
+def test_control_characters_are_counted_the_same_in_text_of_any_encoding(encoding, name):
+    text = "UPN,Surname,Note\r\n" + f"{upn(1)},{name},{'a' * 40}\r\n" * 40
+    allowed = len(text) // 100
+
+    def with_controls(count: int) -> bytes:
+        return text.replace("a" * count, "\x01" * count, 1).encode(encoding)
+
+    assert len(ks2.read_csv(with_controls(allowed), MAX_ROWS)) == 41
+    with pytest.raises(UnreadableFile, match="not a CSV text file"):
+        ks2.read_csv(with_controls(allowed + 1), MAX_ROWS)

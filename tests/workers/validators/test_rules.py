@@ -2,7 +2,7 @@
 
 Sources: ../shared/DOMAIN.md sections 1 and 3; config/codes.toml.
 """
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from workers.validators.rules import (
     UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, is_valid_upn, parse_date, upn_check_letter,
     upn_problem, whole_number,
 )
+from workers.validators.workbook import is_blank_row
 
 DOMAIN_VALID_UPNS = ["R201100018042", "B801200005001", "M936200524001", "T20110001804V",
                      "L30140002401K", "P207000016049"]
@@ -172,3 +173,63 @@ def test_a_whole_number_is_read_from_an_int_a_whole_float_or_digits(value, numbe
 @pytest.mark.parametrize("value", [100.5, "100.5", "abc", "", None, "1 00", True, False, "1e2"])
 def test_a_fraction_text_blank_or_boolean_is_not_a_whole_number(value):
     assert whole_number(value) is None
+
+
+def test_a_date_written_with_single_digit_day_and_month_is_read():
+    assert parse_date("4/3/2015") == date(2015, 3, 4)
+
+
+def test_every_day_first_date_is_read_exactly_as_strptime_reads_it():
+    def by_strptime(text):
+        try:
+            return datetime.strptime(text, "%d/%m/%Y").date()
+        except ValueError:
+            return None
+
+    for year in ["0000", "0001", "0999", "1000", "2015", "2016", "2100", "9999"]:
+        for month in range(14):
+            for day in range(33):
+                text = f"{day:02d}/{month:02d}/{year}"
+                assert parse_date(text) == by_strptime(text), text
+
+
+@pytest.mark.parametrize("text", ["١٤/٠٤/٢٠١٥", "1٤/04/2015", "14/04/２015"])
+def test_a_date_in_digits_of_another_script_is_read_as_strptime_reads_it(text):
+    try:
+        expected = datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        expected = None
+    assert parse_date(text) == expected
+
+
+def test_a_date_cell_reads_as_strftime_writes_it_day_first():
+    day = date(1, 1, 1)
+    while day < date(9999, 12, 1):
+        assert cell_text(day) == day.strftime("%d/%m/%Y"), day
+        assert cell_text(datetime(day.year, day.month, day.day)) == day.strftime("%d/%m/%Y"), day
+        day += timedelta(days=97)
+
+
+def test_a_whole_number_may_be_written_in_the_digits_of_any_script():
+    assert whole_number("١٠٠") == 100
+    assert whole_number("²") is None
+
+
+def test_the_check_letter_counts_digits_of_any_script_at_their_value():
+    assert upn_check_letter("A٨٠١٢٠٠١١٥٠٠١") == upn_check_letter("A801200115001")
+
+
+@pytest.mark.parametrize("upn", ["A80120011500I", "A8012001150-1"])
+def test_the_check_letter_of_a_character_no_upn_holds_is_an_error(upn):
+    with pytest.raises(ValueError):
+        upn_check_letter(upn)
+
+
+# --- is_blank_row ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row, blank", [
+    ([], True), ([None, "", "  \t"], True), (("", ""), True),
+    (["", "x"], False), ([None, 0], False), ([False], False), ([0.0, None], False),
+])
+def test_a_row_is_blank_when_every_cell_is_empty_or_spaces(row, blank):
+    assert is_blank_row(row) is blank
