@@ -8,17 +8,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
-from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
+from reportlab import rl_config
+from reportlab.graphics.shapes import Circle, Drawing, Line, Path, Rect, String
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from reports.figures import Bar, Progress
 from reports.pdf.page import BAND, FONT, GRID, INK, POOLED, SCHOOL, fit, signed
 
 LABEL_SIZE = 8
+BAR_LABEL_SIZE = 6.5
 ROW = 30           # points per subject in the grouped bar chart
+BAR = 10           # thickness of one bar; two bars, the gap between them and padding make a ROW
+BAR_GAP = 2
+TICK = 5           # length of an axis tick
 MAX_SUBJECTS = 15  # subjects per chart: 15 rows and the legend fit any page with room to spare
 PROGRESS_ROW = 22  # points per measure in the progress chart
+
+# reportlab checks every attribute set on a shape against its type; ours are built by this module
+# only, so the checks cost time (about 0.5 ms a summary) and catch nothing the tests do not.
+rl_config.shapeChecking = 0
 
 
 def _drawing(width: float, height: float) -> Drawing:
@@ -56,40 +64,63 @@ def subject_charts(rows: Sequence[tuple[str, float | None, float | None]], width
     return [subject_chart(rows[start:start + size], width) for start in range(0, len(rows), size)]
 
 
+def _lines(segments: Sequence[tuple[float, float, float, float]], colour, width: float) -> Path:
+    """Straight lines of one colour and width as one path: the same strokes as a Line each, but
+    one shape for the renderer to set up instead of a dozen."""
+    path = Path(strokeColor=colour, strokeWidth=width, fillColor=None)
+    for x1, y1, x2, y2 in segments:
+        path.moveTo(x1, y1)
+        path.lineTo(x2, y2)
+    return path
+
+
+def _ticks(top: float) -> list[float]:
+    """Round ticks from 0 to at most ``top``: steps of 1, 2 or 5 times a power of ten, at most six."""
+    if top <= 0:
+        return [0.0]
+    magnitude = 10 ** math.floor(math.log10(top))
+    step = next(s * m for m in (magnitude / 10, magnitude) for s in (1, 2, 5) if top / (s * m) <= 6)
+    return [round(step * n, 10) for n in range(int(top / step + 1e-9) + 1)]
+
+
 def subject_chart(rows: Sequence[tuple[str, float | None, float | None]], width: float) -> Drawing:
     """School against all participating schools, subject by subject, on a 0–100% scale.
 
-    Horizontal bars because subject labels are long.
+    Horizontal bars because subject labels are long; the school's bar above the pooled one in
+    each subject, the first subject at the top, as in the table. Drawn from plain shapes: a
+    reportlab chart widget costs several milliseconds a report in attribute machinery alone.
     """
     labels = [label for label, _, _ in rows]
     left = _label_width(labels, width)
     height = ROW * len(rows)
     drawing = _drawing(width, height + 44)
-    chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = left, 18, width - left - 36, height
-    # Within a group reportlab draws the first series lowest: pooled first puts the school on top.
-    chart.data = [[pooled for _, _, pooled in rows], [school for _, school, _ in rows]]
-    chart.bars[0].fillColor, chart.bars[1].fillColor = POOLED, SCHOOL
-    chart.bars.strokeColor = None
-    chart.barSpacing, chart.groupSpacing = 2, 8
-    chart.categoryAxis.categoryNames = [fit(label, FONT, LABEL_SIZE, left - 6) for label in labels]
-    chart.categoryAxis.reverseDirection = 1          # first subject at the top, as in the table
-    chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = LABEL_SIZE
-    chart.categoryAxis.labels.boxAnchor = "e"
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labelTextFormat = "%d%%"
-    chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labels.fontSize = LABEL_SIZE
-    chart.valueAxis.visibleGrid = 1
-    chart.valueAxis.gridStrokeColor = GRID
-    chart.valueAxis.gridStrokeWidth = 0.3
-    chart.barLabelFormat = lambda value: "" if value is None else f"{value:.1f}%"
-    chart.barLabels.fontName = FONT
-    chart.barLabels.fontSize = 6.5
-    chart.barLabels.boxAnchor = "w"
-    chart.barLabels.dx = 3
-    drawing.add(chart)
+    base, plot = 18, width - left - 36
+    grid = []
+    axes = [(left, base, left + plot, base), (left, base, left, base + height)]
+    axes += [(left, base + ROW * n, left - TICK, base + ROW * n) for n in range(len(rows) + 1)]
+    for percent in range(0, 101, 20):                     # grid, ticks and labels every 20%
+        x = left + plot * percent / 100
+        if percent:
+            grid.append((x, base, x, base + height))
+        axes.append((x, base, x, base - TICK))
+        drawing.add(String(x, base - 13, f"{percent}%", fontName=FONT, fontSize=LABEL_SIZE,
+                           textAnchor="middle", fillColor=INK))
+    drawing.add(_lines(grid, GRID, 0.3))                  # under the bars
+    pad = (ROW - 2 * BAR - BAR_GAP) / 2
+    for row, (label, school, pooled) in enumerate(rows):
+        top = base + height - ROW * row
+        drawing.add(String(left - 5, top - ROW / 2 - 3.2, fit(label, FONT, LABEL_SIZE, left - 6),
+                           fontName=FONT, fontSize=LABEL_SIZE, textAnchor="end", fillColor=INK))
+        for y, value, colour in ((top - pad - BAR, school, SCHOOL),
+                                 (top - pad - 2 * BAR - BAR_GAP, pooled, POOLED)):
+            if value is None:
+                continue
+            end = left + plot * min(max(value, 0.0), 100.0) / 100
+            if end > left:
+                drawing.add(Rect(left, y, end - left, BAR, fillColor=colour, strokeColor=None))
+            drawing.add(String(end + 3, y + BAR / 2 - 2.6, f"{value:.1f}%", fontName=FONT,
+                               fontSize=BAR_LABEL_SIZE, fillColor=INK))
+    drawing.add(_lines(axes, INK, 1))                     # over the bars' ends at zero
     _legend(drawing, left, height + 30)
     return drawing
 
@@ -113,28 +144,32 @@ def distribution_chart(bars: Sequence[Bar], width: float) -> Drawing | None:
     if not bars:
         return None
     drawing = _drawing(width, 150)
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 34, 20, width - 40, 120
-    chart.data = [[bar.value for bar in bars]]
-    chart.bars[0].fillColor = SCHOOL
-    chart.bars.strokeColor = None
-    chart.categoryAxis.categoryNames = [fit(bar.label, FONT, LABEL_SIZE, (width - 40) / len(bars))
-                                        for bar in bars]
-    chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = LABEL_SIZE
+    left, base, plot, height = 34, 20, width - 40, 120
     top = _nice_ceiling(max(bar.value for bar in bars))
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
-    chart.valueAxis.labelTextFormat = _plain
-    chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labels.fontSize = LABEL_SIZE
-    chart.valueAxis.visibleGrid = 1
-    chart.valueAxis.gridStrokeColor = GRID
-    chart.valueAxis.gridStrokeWidth = 0.3
-    chart.barLabelFormat = _plain
-    chart.barLabels.fontName = FONT
-    chart.barLabels.fontSize = 6.5
-    chart.barLabels.nudge = 6
-    drawing.add(chart)
+    slot = plot / len(bars)
+    grid = []
+    axes = [(left, base, left + plot, base), (left, base, left, base + height)]
+    axes += [(left + slot * n, base, left + slot * n, base - TICK) for n in range(len(bars) + 1)]
+    for tick in _ticks(top):
+        y = base + height * tick / top
+        if tick:
+            grid.append((left, y, left + plot, y))
+        axes.append((left - TICK, y, left, y))
+        drawing.add(String(left - 5, y - 3.2, _plain(tick), fontName=FONT, fontSize=LABEL_SIZE,
+                           textAnchor="end", fillColor=INK))
+    drawing.add(_lines(grid, GRID, 0.3))
+    bar_width = slot * 2 / 3                       # a third of each slot is the gap between bars
+    for index, bar in enumerate(bars):
+        middle = left + slot * (index + 0.5)
+        drawing.add(String(middle, base - 13, fit(bar.label, FONT, LABEL_SIZE, slot),
+                           fontName=FONT, fontSize=LABEL_SIZE, textAnchor="middle", fillColor=INK))
+        tall = height * min(max(bar.value, 0.0), top) / top
+        if tall > 0:
+            drawing.add(Rect(middle - bar_width / 2, base, bar_width, tall, fillColor=SCHOOL,
+                             strokeColor=None))
+        drawing.add(String(middle, base + tall + 3.4, _plain(bar.value), fontName=FONT,
+                           fontSize=BAR_LABEL_SIZE, textAnchor="middle", fillColor=INK))
+    drawing.add(_lines(axes, INK, 1))
     return drawing
 
 
@@ -164,23 +199,25 @@ def progress_chart(progress: Sequence[Progress], width: float) -> Drawing | None
     def x_of(value: float) -> float:
         return left + plot * (value + extent) / (2 * extent)
 
-    for tick in (-extent, -extent / 2, 0.0, extent / 2, extent):
-        x = x_of(tick)
-        drawing.add(Line(x, base, x, base + height, strokeColor=INK if tick == 0 else GRID,
-                         strokeWidth=1 if tick == 0 else 0.3))
-        drawing.add(String(x, base - 10, signed(tick), fontName=FONT, fontSize=LABEL_SIZE - 1,
-                           textAnchor="middle", fillColor=INK))
+    ticks = (-extent, -extent / 2, 0.0, extent / 2, extent)
+    drawing.add(_lines([(x_of(tick), base, x_of(tick), base + height) for tick in ticks if tick],
+                       GRID, 0.3))
+    drawing.add(Line(x_of(0), base, x_of(0), base + height, strokeColor=INK, strokeWidth=1))
+    for tick in ticks:
+        drawing.add(String(x_of(tick), base - 10, signed(tick), fontName=FONT,
+                           fontSize=LABEL_SIZE - 1, textAnchor="middle", fillColor=INK))
     drawing.add(String(x_of(0), base + height + 6, "0 = as expected from prior attainment",
                        fontName=FONT, fontSize=LABEL_SIZE - 1, textAnchor="middle", fillColor=INK))
-    for row, measure in enumerate(measures):
-        y = base + height - PROGRESS_ROW * (row + 0.5)
-        drawing.add(String(left - 6, y - 3, fit(measure.label, FONT, LABEL_SIZE, left - 6),
-                           fontName=FONT, fontSize=LABEL_SIZE, textAnchor="end", fillColor=INK))
+    rows = [base + height - PROGRESS_ROW * (row + 0.5) for row in range(len(measures))]
+    whiskers = []                                         # every interval, under the dots
+    for y, measure in zip(rows, measures):
         if measure.low is not None and measure.high is not None:
             low, high = x_of(measure.low), x_of(measure.high)
-            drawing.add(Line(low, y, high, y, strokeColor=BAND, strokeWidth=1.2))
-            for end in (low, high):
-                drawing.add(Line(end, y - 4, end, y + 4, strokeColor=BAND, strokeWidth=1.2))
+            whiskers += [(low, y, high, y), (low, y - 4, low, y + 4), (high, y - 4, high, y + 4)]
+    drawing.add(_lines(whiskers, BAND, 1.2))
+    for y, measure in zip(rows, measures):
+        drawing.add(String(left - 6, y - 3, fit(measure.label, FONT, LABEL_SIZE, left - 6),
+                           fontName=FONT, fontSize=LABEL_SIZE, textAnchor="end", fillColor=INK))
         drawing.add(Circle(x_of(measure.mean), y, 3.5, fillColor=SCHOOL, strokeColor=BAND,
                            strokeWidth=0.8))
         drawing.add(String(left + plot + 6, y - 3, signed(measure.mean), fontName=FONT,

@@ -6,7 +6,7 @@ without prior attainment says "Not known", and a progress that cannot be worked 
 from __future__ import annotations
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Table
 
 from reports.figures import Analysis, PupilLine, ReportHeader
 from reports.pdf.page import (
@@ -23,6 +23,7 @@ from reports.pdf.page import (
     school_chrome,
     signed,
     spread,
+    table,
     table_style,
 )
 
@@ -72,11 +73,10 @@ def pupil_table(analysis: Analysis, wide_width: float, narrow_width: float) -> t
         if stringWidth(row[NAME], FONT, CELL_SIZE) > name_room:
             row[NAME] = Paragraph(esc(row[NAME]), STYLES["cell"])
     header, spans = _header(analysis)
-    table = Table(header + rows, colWidths=widths, repeatRows=len(header), hAlign="LEFT")
     first_number = len(titles) - 2 * len(analysis.progress)
-    table.setStyle(TableStyle([*table_style(len(header)), *spans,
-                               ("ALIGN", (first_number, len(header) - 1), (-1, -1), "RIGHT")]))
-    return table, wide
+    style = [*table_style(len(header)), *spans,
+             ("ALIGN", (first_number, len(header) - 1), (-1, -1), "RIGHT")]
+    return table(header + rows, widths, style, repeat_rows=len(header)), wide
 
 
 def pupils_pdf(header: ReportHeader, analysis: Analysis, *, password: str | None = None) -> bytes:
@@ -92,8 +92,8 @@ def pupils_pdf(header: ReportHeader, analysis: Analysis, *, password: str | None
         story.append(Paragraph(esc(analysis.progress_note), STYLES["body"]))
     wide = False
     if analysis.pupils:
-        table, wide = pupil_table(analysis, frame_width(True), frame_width(False))
-        story.append(table)
+        listing, wide = pupil_table(analysis, frame_width(True), frame_width(False))
+        story.append(listing)
     else:
         story.append(Paragraph("There are no pupils in the uploads for this window.", STYLES["body"]))
     return build(story, school_chrome(header, TITLE), title=f"{TITLE}: {header.school_name}",

@@ -5,7 +5,7 @@ different things; each national figure carries its year and source because they 
 """
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from reports.figures import Analysis, Figure, HeadlineRow, National, Progress, ReportHeader
 from reports.pdf import charts
@@ -20,6 +20,7 @@ from reports.pdf.page import (
     pupils_count,
     school_chrome,
     signed,
+    table,
     table_style,
 )
 
@@ -61,10 +62,8 @@ def headline_section(rows: list[HeadlineRow], width: float) -> list[Flowable]:
                      _figure(row.participating),
                      _national(row.national, row.school.unit, marker(row.national))])
     share = width * 0.21
-    table = Table(data, colWidths=[width - 3 * share, share, share, share], repeatRows=1,
-                  hAlign="LEFT")
-    table.setStyle(TableStyle([*table_style(), ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
-    story.append(table)
+    story.append(table(data, [width - 3 * share, share, share, share],
+                       [*table_style(), ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
     story.append(Spacer(1, 3))
     if len(sources) == 1:
         story.append(Paragraph(f"National figures: {esc(sources[0])}.", STYLES["note"]))
@@ -84,10 +83,8 @@ def _progress_table(progress: list[Progress], width: float) -> Table:
         data.append([Paragraph(esc(measure.label), STYLES["cell"]), str(measure.pupils),
                      str(measure.missing), signed(measure.mean), interval])
     share = width * 0.15
-    table = Table(data, colWidths=[width - 4 * share, share, share, share, share], repeatRows=1,
-                  hAlign="LEFT")
-    table.setStyle(TableStyle([*table_style(), ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
-    return table
+    return table(data, [width - 4 * share, share, share, share, share],
+                 [*table_style(), ("ALIGN", (1, 1), (-1, -1), "RIGHT")])
 
 
 PROGRESS_CAPTION = ("Pupils without prior attainment are not counted: their progress is never "

@@ -5,7 +5,7 @@ reading the table must not mistake a missing school for one with nothing to repo
 """
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from reports.figures import TrustRow, TrustSummary, as_of
 from reports.pdf.page import (
@@ -22,6 +22,7 @@ from reports.pdf.page import (
     frame_width,
     heads,
     spread,
+    table,
     table_style,
     window_text,
 )
@@ -75,9 +76,7 @@ def trust_table(summary: TrustSummary, wide_width: float, narrow_width: float) -
     for index, row in enumerate(rows):
         pooled = bool(summary.participating) and index == len(rows) - 1
         row[0] = Paragraph(esc(row[0]), STYLES["head" if pooled else "cell"])
-    table = Table([heads(titles), *rows], colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle(style))
-    return table, wide
+    return table([heads(titles), *rows], widths, style), wide
 
 
 def trust_pdf(summary: TrustSummary, *, password: str | None = None) -> bytes:
@@ -93,8 +92,8 @@ def trust_pdf(summary: TrustSummary, *, password: str | None = None) -> bytes:
     ]
     wide = False
     if summary.rows or summary.participating:
-        table, wide = trust_table(summary, frame_width(True), frame_width(False))
-        story += [table, Spacer(1, 4)]
+        schools, wide = trust_table(summary, frame_width(True), frame_width(False))
+        story += [schools, Spacer(1, 4)]
         if submitted < len(summary.rows):
             story.append(Paragraph(f"Shaded rows: {NO_SUBMISSION.lower()}, so the school has "
                                    "no figures here.", STYLES["note"]))

@@ -13,12 +13,12 @@ import io
 import random
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from config.collections import LONDON
 from config.settings import Settings
@@ -30,7 +30,9 @@ from models import (
 from reports.analysis import analyse, national_for, pool_from_json
 from tests.bench import world
 from tests.bench.figures import Measured
-from tests.bench.stack import Processes, ers_env, fresh_database, run_measured, service
+from tests.bench.stack import (
+    Processes, ers_env, fresh_database, private_vhost, run_measured, service, wait_for_output,
+)
 from workers.app import App, install
 from workers.validators import ks2
 
@@ -65,6 +67,9 @@ def seed(app: App, schools: list[world.BenchSchool], per_school: int,
         chunk = schools[start:start + CHUNK]
         total += _seed_chunk(app, chunk, ids, per_school, now)
         say(f"close: seeded {min(start + CHUNK, len(schools))} of {len(schools)} schools")
+    with app.engine.connect() as connection:  # planner statistics, as autovacuum keeps them live
+        connection.execute(text("ANALYZE"))
+        connection.commit()
     return total
 
 
@@ -112,22 +117,22 @@ def close(schools: int, per_school: int = 45, workers: int = 2, threads: int = 1
           data_root: Path = Path("var/bench/close"), say: Callable[[str], None] = print) -> list[Measured]:
     every = world.schools(schools, "Primary")
     label = f"{schools:,} schools x {per_school} pupils"
-    with fresh_database() as url:
+    with fresh_database() as url, private_vhost(service("ERS_TEST_AMQP_URL")) as amqp:
         data_dir = data_root / f"{schools}-schools"
         _empty(data_dir)
         collections = data_dir / "collections.toml"
         collections.write_text(collections_toml(datetime.now(timezone.utc)))
-        app = install(App(Settings(data_dir=data_dir, database_url=url,
-                                   broker_url=service("ERS_TEST_AMQP_URL"),
+        app = install(App(Settings(data_dir=data_dir, database_url=url, broker_url=amqp,
                                    collections_file=collections)))
         prepare_database(app)
         pupils = seed(app, every, per_school, say)
-        env = ers_env(data_dir, url, service("ERS_TEST_AMQP_URL"), collections)
+        env = ers_env(data_dir, url, amqp, collections)
         processes = Processes()
         for n in range(workers):
             processes.start(["worker", "--threads", str(threads)], env, data_dir / f"worker-{n}.log")
         try:
-            _wait_for_workers(processes)
+            for process in processes.running:
+                wait_for_output(processes, process, "Worker running")
             started = time.perf_counter()
             claimed, claim_rss = run_measured(["close-window", KEY, "1", "--no-wait"], env)
             claim_seconds = time.perf_counter() - started
@@ -168,16 +173,6 @@ def _empty(folder: Path) -> None:
     import shutil
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-
-
-def _wait_for_workers(processes: Processes, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        processes.check_alive()
-        if all("Worker running" in p.log.read_text() for p in processes.running):
-            return
-        time.sleep(0.1)
-    raise RuntimeError("the `ers worker` processes did not start")
 
 
 def _wait_until_sent(app: App, processes: Processes, say: Callable[[str], None]) -> float:

@@ -7,6 +7,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -82,38 +83,52 @@ class Processes:
                                    f"\n{process.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        """SIGTERM each (workers finish their message), reaped with wait4 for its peak RSS."""
+        """SIGTERM each (workers finish their message), noting its peak memory first."""
         for process in self.running:
+            self.peak_rss_mb.append(peak_rss_mb(process.pid))
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         for process in self.running:
-            self.peak_rss_mb.append(wait_for_peak_rss(process))
+            wait_watching_memory(process)
             self.outputs.append(process.log.read_text())
         self.running.clear()
 
 
-def wait_for_peak_rss(process: subprocess.Popen, timeout: float = 60.0) -> float:
-    """Reap the process with wait4 (killing it after ``timeout``) and return its peak resident
-    set size in MB (Linux reports KB)."""
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB; 0 once it has gone.
+
+    Not ``ru_maxrss`` from wait4: Linux carries that across exec, so every child would report
+    at least the memory of the bench process that forked it."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0.0
+
+
+def wait_watching_memory(process: subprocess.Popen, timeout: float = 60.0) -> float:
+    """Wait for the process (killing it after ``timeout``), sampling its peak memory until it
+    exits; returns that peak in MB."""
     deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return usage.ru_maxrss / 1024
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, peak_rss_mb(process.pid))
         if time.monotonic() > deadline:
             process.kill()
-            deadline = float("inf")
-        time.sleep(0.05)
+        time.sleep(0.02)
+    return peak
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, float]:
     """Run one `ers` command to completion; (its result, its peak RSS in MB)."""
-    process = subprocess.Popen([sys.executable, "-m", "intake.cli", *args], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = process.stdout.read()
-    peak = wait_for_peak_rss(process)
-    return subprocess.CompletedProcess(process.args, process.returncode, output, ""), peak
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen([sys.executable, "-m", "intake.cli", *args], cwd=REPO, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT, text=True)
+        peak = wait_watching_memory(process, timeout=3600)
+        output.seek(0)
+        return subprocess.CompletedProcess(process.args, process.returncode, output.read(), ""), peak
 
 
 def own_peak_rss_mb() -> float:

@@ -11,6 +11,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timezone
 
 from python_calamine import CalamineWorkbook
@@ -19,7 +20,7 @@ from config.collections import load_collections
 from config.settings import PACKAGE_DIR, Limits
 from tests.bench import world
 from tests.bench.figures import Measured, median
-from workers.check import check_file
+from workers.check import Checked, check_file
 from workers.validators.result import ValidationContext
 
 TARGET = 3.0  # validation at most 3x the read floor, for each format
@@ -71,23 +72,26 @@ def timed(work: Callable[[], object], repeats: int) -> float:
     return median(samples)
 
 
+def _checker(case: Case, collections: dict) -> Callable[[], Checked]:
+    """What a worker does with the file: detect, read and check it against the school's roster."""
+    context = ValidationContext(may_submit_for=lambda dfe: True, roster_for=lambda dfe: case.roster,
+                                ctf_parts_for=lambda dfe: None)
+    return partial(check_file, case.data, collections=collections, when=WHEN, limits=Limits(),
+                   file_name=case.file_name, context=context)
+
+
 def run(repeats: int = 50, primary_pupils: int = 90, secondary_pupils: int = 250,
         say: Callable[[str], None] = print) -> list[Measured]:
     collections = load_collections(PACKAGE_DIR / "collections.toml")
     measured = []
     for case in cases(primary_pupils, secondary_pupils):
-        context = ValidationContext(may_submit_for=lambda dfe: True,
-                                    roster_for=lambda dfe, roster=case.roster: roster,
-                                    ctf_parts_for=lambda dfe: None)
-        checked = check_file(case.data, collections=collections, when=WHEN, limits=Limits(),
-                             file_name=case.file_name, context=context)
+        check = _checker(case, collections)
+        checked = check()
         if checked.result is None or checked.result.errors:
             raise RuntimeError(f"the benchmark's {case.name} is not a valid file: "
                                f"{checked.reason or checked.result.errors[0].line()}")
-        ours = timed(lambda: check_file(case.data, collections=collections, when=WHEN,
-                                        limits=Limits(), file_name=case.file_name,
-                                        context=context), repeats)
-        floor = timed(lambda: case.floor(case.data), repeats)
+        ours = timed(check, repeats)
+        floor = timed(partial(case.floor, case.data), repeats)
         ratio = ours / floor
         say(f"validation: {case.name}: {ours * 1e3:.2f} ms, floor {floor * 1e3:.3f} ms, "
             f"{ratio:.1f}x")
