@@ -20,7 +20,6 @@ from reports.pdf import trust_pdf
 from workers.app import App
 from workers.closing import kind_of, window_row
 from workers.school_reports import Made, settle, slug, write_files
-from workers.window_data import expected_schools
 
 log = logging.getLogger(__name__)
 MADE = ("held", "released")
@@ -46,14 +45,15 @@ def make_trust_bundle(app: App, report_id: int, now: datetime | None = None) -> 
         collection = app.collections[report.collection_key]
         trust = session.get(Trust, report.trust_id)
         window = window_row(session, report.collection_key, report.window_number)
+        # Only this trust's schools and reports: a national window has 16,000 of each.
+        members = list(session.scalars(select(School).where(School.trust_id == trust.id)))
         school_reports = {r.school_id: r for r in session.scalars(select(Report).where(
             Report.kind == SCHOOL, Report.collection_key == collection.key,
-            Report.window_number == report.window_number, Report.status.in_(MADE + ("failed",))))}
-        schools = [s for s in expected_schools(session, collection) if s.trust_id == trust.id]
-        schools += [s for s in session.scalars(select(School).where(
-            School.trust_id == trust.id, School.id.in_(list(school_reports))))
-            if s not in schools]
-        schools.sort(key=lambda s: s.name)
+            Report.window_number == report.window_number, Report.status.in_(MADE + ("failed",)),
+            Report.school_id.in_([s.id for s in members])))}
+        schools = sorted((s for s in members
+                          if s.id in school_reports or collection.expects(s.phase)),
+                         key=lambda s: (s.name, s.dfe))
         rows, entries, missing = [], [], []
         columns = trust_columns(kind_of(collection))
         for school in schools:
