@@ -175,14 +175,14 @@ def rabbitmq(url: str) -> Iterator[object]:
         install(make_broker(""))
 
 
-def wait_for_output(processes: Processes, process: subprocess.Popen, text_: str,
+def wait_for_output(processes: Processes, process: subprocess.Popen, expected: str,
                     timeout: float = 60.0) -> None:
-    """Until the process's log shows ``text_`` (e.g. "Worker running"): it is ready for work."""
+    """Until the process's log shows ``expected`` (e.g. "Worker running"): it is ready for work."""
     deadline = time.monotonic() + timeout
-    while text_ not in process.log.read_text():  # type: ignore[attr-defined]
+    while expected not in process.log.read_text():  # type: ignore[attr-defined]
         processes.check_alive()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"`ers` process {process.pid} did not print {text_!r} within "
+            raise RuntimeError(f"`ers` process {process.pid} did not print {expected!r} within "
                                f"{timeout:.0f} s:\n{process.log.read_text()[-2000:]}")
         time.sleep(0.1)
 
@@ -215,3 +215,12 @@ def private_vhost(url: str) -> Iterator[str]:
         yield urlunsplit(parts._replace(path="/" + quote(name, safe="")))
     finally:
         ctl("delete_vhost", name)
+
+
+def stop_after_failure(processes: Processes, say) -> None:
+    """Stop the processes of a failed bench and show the end of each one's log (the reason is
+    usually there)."""
+    logs = [process.log for process in processes.running]  # type: ignore[attr-defined]
+    processes.stop()
+    for log in logs:
+        say(f"`ers` log {log.name} ends:\n{log.read_text()[-3000:]}")
