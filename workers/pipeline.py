@@ -5,7 +5,7 @@ has left Processing, and the final write re-checks that under the lock.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.collections import in_london
@@ -169,9 +169,11 @@ def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked
         return answers.queue_result(session, app.settings, upload)
 
     upload.pupil_count = len(result.pupils)
-    session.add_all(PupilResult(upload_id=upload.id, row=p.row, upn=p.upn, forename=p.forename,
-                                surname=p.surname, gender=p.gender, dob=p.dob, nc_year=p.nc_year,
-                                results=p.results) for p in result.pupils)
+    if result.pupils:  # one bulk insert: 250 ORM objects cost a KS4 upload a third of its CPU
+        session.execute(insert(PupilResult), [
+            {"upload_id": upload.id, "row": p.row, "upn": p.upn, "forename": p.forename,
+             "surname": p.surname, "gender": p.gender, "dob": p.dob, "nc_year": p.nc_year,
+             "results": p.results} for p in result.pupils])
     reports_by = f"{in_london(window.reports_by):%A %d %B %Y}"
     if collection.requires_confirmation:
         upload.status = UploadStatus.AWAITING
