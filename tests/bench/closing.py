@@ -21,8 +21,6 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import func, insert, select, text
 
 from config.collections import LONDON
-from config.settings import Settings
-from intake.cli import prepare_database
 from intake.registry_import import import_contacts, import_gias
 from models import (
     OutgoingEmail, PupilResult, Report, School, Submission, Upload, UploadStatus, WindowRow,
@@ -31,9 +29,10 @@ from reports.analysis import analyse, national_for, pool_from_json
 from tests.bench import world
 from tests.bench.figures import Measured
 from tests.bench.stack import (
-    Processes, ers_env, fresh_database, private_vhost, run_measured, service, wait_for_output,
+    Processes, ers_env, fresh_database, open_app, private_vhost, run_measured, service,
+    wait_for_output,
 )
-from workers.app import App, install
+from workers.app import App
 from workers.validators import ks2
 
 KEY = "ks2-bench"
@@ -122,9 +121,7 @@ def close(schools: int, per_school: int = 45, workers: int = 2, threads: int = 1
         _empty(data_dir)
         collections = data_dir / "collections.toml"
         collections.write_text(collections_toml(datetime.now(timezone.utc)))
-        app = install(App(Settings(data_dir=data_dir, database_url=url, broker_url=amqp,
-                                   collections_file=collections)))
-        prepare_database(app)
+        app = open_app(data_dir, url, amqp, collections)
         pupils = seed(app, every, per_school, say)
         env = ers_env(data_dir, url, amqp, collections)
         processes = Processes()

@@ -3,7 +3,6 @@ Dovecot, Postfix), a fresh database per run, and `ers` processes whose peak memo
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -129,10 +128,6 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[subprocess.Compl
         peak = wait_watching_memory(process, timeout=3600)
         output.seek(0)
         return subprocess.CompletedProcess(process.args, process.returncode, output.read(), ""), peak
-
-
-def own_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- small helpers shared by the sections that run the whole stack ------------------------------
