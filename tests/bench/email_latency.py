@@ -86,12 +86,13 @@ class Mailboxes:
             client.select_folder("INBOX")
 
     def check(self, user: str) -> None:
-        """One NOOP; when it reports new mail, read the new messages' headers."""
+        """One NOOP (Dovecot delivers new mail to a session at its next command), then a search
+        for UIDs past the last seen. Always the search: an EXISTS that arrives during a SEARCH or
+        FETCH is answered to that command, so waiting for the next NOOP to report it can miss
+        an answer for good."""
         client = self.clients[user]
-        _, responses = client.noop()
+        client.noop()
         now = time.time()
-        if not responses:
-            return
         last = self.last_uid[user]
         uids = [uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last]
         if not uids:
