@@ -238,17 +238,25 @@ def cmd_template(args) -> int:
     return 0
 
 
-def cmd_ctf_parts(args) -> int:
+def _registered_school(session, dfe: str):
+    """The school with this DfE number, or None after telling the operator it is not registered."""
     from sqlalchemy import select
 
     from models import School
+
+    school = session.scalar(select(School).where(School.dfe == dfe))
+    if school is None:
+        print(f"School {dfe} is not in the registry.", file=sys.stderr)
+    return school
+
+
+def cmd_ctf_parts(args) -> int:
     from workers.validators.ctf import PARTS
 
     app = _app(args)
     with app.sessions.begin() as session:
-        school = session.scalar(select(School).where(School.dfe == args.school))
+        school = _registered_school(session, args.school)
         if school is None:
-            print(f"School {args.school} is not in the registry.", file=sys.stderr)
             return 2
         if args.set is not None:
             chosen = {p.strip().lower() for p in args.set.split(",") if p.strip()}
@@ -553,19 +561,14 @@ def cmd_reports_regenerate(args) -> int:
 
 
 def cmd_report_password(args) -> int:
-    from sqlalchemy import select
-
-    from models import School
-
     password = None if args.clear else sys.stdin.readline().rstrip("\n")
     if password == "":
         print("No password given on standard input (use --clear to remove one).", file=sys.stderr)
         return 2
     app = _app(args)
     with app.sessions.begin() as session:
-        school = session.scalar(select(School).where(School.dfe == args.school))
+        school = _registered_school(session, args.school)
         if school is None:
-            print(f"School {args.school} is not in the registry.", file=sys.stderr)
             return 2
         school.report_password = password
     print(f"{school.name}: reports will be {'encrypted' if password else 'sent unencrypted'}.")

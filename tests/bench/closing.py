@@ -13,14 +13,13 @@ import io
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import func, insert, select, text
 
-from config.collections import LONDON
 from intake.registry_import import import_contacts, import_gias
 from models import (
     OutgoingEmail, PupilResult, Report, School, Submission, Upload, UploadStatus, WindowRow,
@@ -30,24 +29,17 @@ from tests.bench import world
 from tests.bench.figures import Measured
 from tests.bench.stack import (
     Processes, ers_env, fresh_database, open_app, private_vhost, run_measured, service,
-    wait_for_output,
+    wait_for_output, write_collections,
 )
 from workers.app import App
+from workers.closing import window_row
 from workers.validators import ks2
 
-KEY = "ks2-bench"
+KEY = "ks2-demo"  # the demo collections' KS2 window 1, open now and closed by hand
 TARGET_SECONDS_16000 = 300.0
 KS1_TA = ["EXS", "EXS", "EXS", "GDS", "WTS", "PK4"]
 CHUNK = 500
-
-
-def collections_toml(now: datetime) -> str:
-    """A KS2 collection whose window 1 is open now (it is closed by hand, as on the day)."""
-    local = now.astimezone(LONDON).replace(tzinfo=None, microsecond=0)
-    at = lambda days: (local + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")  # noqa: E731
-    return (f'[[collection]]\nkey = "{KEY}"\nname = "KS2 early results (bench)"\n'
-            f'format = "ks2-csv"\nopens = {at(-7)}\nfinal_close = {at(14)}\n'
-            f"  [[collection.window]]\n  number = 1\n  closes = {at(7)}\n  reports_by = {at(8)}\n")
+STALL_SECONDS = 300.0  # no report made and no email sent for this long: fail, do not hang
 
 
 # --- the world ---------------------------------------------------------------------------------
@@ -119,8 +111,7 @@ def close(schools: int, per_school: int = 45, workers: int = 2, threads: int = 1
     with fresh_database() as url, private_vhost(service("ERS_TEST_AMQP_URL")) as amqp:
         data_dir = data_root / f"{schools}-schools"
         _empty(data_dir)
-        collections = data_dir / "collections.toml"
-        collections.write_text(collections_toml(datetime.now(timezone.utc)))
+        collections = write_collections(data_dir)
         app = open_app(data_dir, url, amqp, collections)
         pupils = seed(app, every, per_school, say)
         env = ers_env(data_dir, url, amqp, collections)
@@ -140,10 +131,9 @@ def close(schools: int, per_school: int = 45, workers: int = 2, threads: int = 1
         finally:
             processes.stop()
         counts = _counts(app)
-        sample = _floor_sample(app, min(schools, 100))
+        floor_per_school = _floor_sample(app, min(schools, 100))  # seconds, one process
         app.engine.dispose()
     pdfs = counts["pdfs"]
-    floor_per_school = sample / 1  # seconds per school, one process
     floor_wall = floor_per_school * schools / workers
     scaled = wall * 16000 / schools
     say(f"close: {label}: {wall:.1f} s, {pdfs / wall:.0f} PDFs/s; floor {floor_wall:.1f} s")
@@ -174,12 +164,14 @@ def _empty(folder: Path) -> None:
 
 def _wait_until_sent(app: App, processes: Processes, say: Callable[[str], None]) -> float:
     """Seconds from the claim's start until the window is closed and every email sent."""
-    started = time.perf_counter()
+    started = moved = time.perf_counter()
     last_said = 0.0
+    progress = (-1, -1)
     while True:
         processes.check_alive()
         with app.sessions() as session:
-            state = session.scalar(select(WindowRow.state).where(WindowRow.collection_key == KEY))
+            state = session.scalar(select(WindowRow.state).where(WindowRow.collection_key == KEY,
+                                                                 WindowRow.number == 1))
             made = session.scalar(select(func.count()).select_from(Report).where(
                 Report.status.not_in(("pending", "waiting"))))
             total = session.scalar(select(func.count()).select_from(Report))
@@ -188,6 +180,11 @@ def _wait_until_sent(app: App, processes: Processes, say: Callable[[str], None])
         now = time.perf_counter()
         if state == "closed" and unsent == 0:
             return now - started
+        if (made, unsent) != progress:
+            progress, moved = (made, unsent), now
+        elif now - moved > STALL_SECONDS:
+            raise RuntimeError(f"nothing moved for {STALL_SECONDS:.0f} s: window {state}, {made} of "
+                               f"{total} reports made, {unsent} email(s) to send")
         if now - last_said >= 10:
             say(f"close: {made} of {total} reports made, {unsent} email(s) to send")
             last_said = now
@@ -217,7 +214,7 @@ def _floor_sample(app: App, count: int) -> float:
     with app.sessions() as session:
         reports = session.scalars(select(Report).where(Report.school_id.is_not(None))
                                   .order_by(Report.id).limit(count)).all()
-        pool = pool_from_json(session.scalar(select(WindowRow.pool)))
+        pool = pool_from_json(window_row(session, KEY, 1).pool)
         from workers.window_data import pupils_of
         for report in reports:
             uploads = session.scalars(select(Upload).where(Upload.id.in_(report.upload_ids))).all()

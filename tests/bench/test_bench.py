@@ -50,10 +50,14 @@ def test_an_unknown_section_is_refused_with_the_list_of_sections(capsys) -> None
         capsys.readouterr().err
 
 
-def test_the_bench_explains_every_option() -> None:
+def test_the_bench_explains_every_option(capsys) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--help"])
     assert done.value.code == 0
+    shown = capsys.readouterr().out
+    for option in ("--only", "--schools", "--pupils", "--burst", "--ks4-burst", "--emails",
+                   "--workers", "--repeats", "--out", "--schools 16000"):
+        assert option in shown
 
 
 @pytest.mark.services

@@ -35,6 +35,27 @@ def statuses(app, ids):
         return {u.id: u.status for u in session.scalars(select(Upload).where(Upload.id.in_(ids)))}
 
 
+def race(app, ids) -> list[BaseException]:
+    """One worker thread per upload, all let go at once; what they raised (a unique-index
+    violation would land here)."""
+    start = threading.Barrier(len(ids))
+    failures: list[BaseException] = []
+
+    def work(upload_id):
+        start.wait()
+        try:
+            pipeline.process_upload(app, upload_id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return failures
+
+
 def test_the_migrations_build_the_schema_on_postgresql(pg_app):
     with pg_app.engine.connect() as connection:
         indexes = connection.exec_driver_sql(
@@ -52,22 +73,7 @@ def test_two_workers_finishing_in_reverse_order_leave_the_later_received_file_cu
 
 def test_eight_workers_racing_on_one_school_leave_exactly_one_current_the_latest_received(pg_app):
     ids = [received(pg_app, ACORN, n, 60 - n) for n in range(8)]  # ids[-1] received last
-    start = threading.Barrier(len(ids))
-    failures: list[BaseException] = []
-
-    def work(upload_id):
-        start.wait()
-        try:
-            pipeline.process_upload(pg_app, upload_id)
-        except BaseException as exc:  # a unique-index violation would land here
-            failures.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in reversed(ids)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert failures == []
+    assert race(pg_app, list(reversed(ids))) == []
     result = statuses(pg_app, ids)
     assert [i for i, s in result.items() if s == UploadStatus.SUCCESSFUL] == [ids[-1]]
     assert all(result[i] == UploadStatus.OVERWRITTEN for i in ids[:-1])
@@ -90,22 +96,7 @@ def test_the_files_of_a_bulk_upload_finishing_together_send_exactly_one_combined
     files = [(f"{dfe}.xlsx", valid_ks1(dfe, change=n)) for n, dfe in enumerate((ACORN, BEECH, CEDAR))]
     files += [("dale.xlsx", valid_ks1(DALE)), ("elm.xlsx", valid_ks1(ELM))]  # not the trust's
     ids = receive_files(pg_app, files, sender=TRUST_ADMIN, channel="cli").upload_ids
-    start = threading.Barrier(len(ids))
-    failures: list[BaseException] = []
-
-    def work(upload_id):
-        start.wait()
-        try:
-            pipeline.process_upload(pg_app, upload_id)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert failures == []
+    assert race(pg_app, ids) == []
     with pg_app.sessions() as session:
         kinds = session.scalars(select(OutgoingEmail.kind).where(
             OutgoingEmail.to_addrs.cast(Text).contains(TRUST_ADMIN))).all()
