@@ -54,8 +54,8 @@ def _follow_on(made: school_reports.Made) -> None:
 
 
 @dramatiq.actor(queue_name="reports", max_retries=5, min_backoff=1_000, max_backoff=60_000)
-def make_school_report(report_id: int) -> None:
-    _follow_on(school_reports.make_school_report(current(), report_id))
+def make_school_reports(report_ids: list[int]) -> None:
+    _follow_on(school_reports.make_school_reports(current(), report_ids))
 
 
 @dramatiq.actor(queue_name="reports", max_retries=5, min_backoff=1_000, max_backoff=60_000)
@@ -63,4 +63,4 @@ def make_trust_bundle(report_id: int) -> None:
     _follow_on(trust_bundles.make_trust_bundle(current(), report_id))
 
 
-ALL = [validate_upload, answer_email, send_email, make_school_report, make_trust_bundle]
+ALL = [validate_upload, answer_email, send_email, make_school_reports, make_trust_bundle]

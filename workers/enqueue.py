@@ -42,13 +42,16 @@ def enqueue_email_command(app: App, inbound_id: int) -> None:
     actors.answer_email.send(inbound_id)
 
 
+REPORTS_PER_JOB = 10  # a job's queries and transaction are shared by this many schools
+
+
 def enqueue_reports(app: App, school_reports: list[int] = (), trust_reports: list[int] = ()) -> None:
     """Hand report jobs to the broker and record it; the scheduler re-sends any left stranded."""
     from models import Report
     from workers import actors
 
-    for report_id in school_reports:
-        actors.make_school_report.send(report_id)
+    for start in range(0, len(school_reports), REPORTS_PER_JOB):
+        actors.make_school_reports.send(list(school_reports[start:start + REPORTS_PER_JOB]))
     for report_id in trust_reports:
         actors.make_trust_bundle.send(report_id)
     ids = [*school_reports, *trust_reports]

@@ -7,14 +7,18 @@ to mail clients. A relay that is down is tried again with backoff, up to ERS_SEN
 """
 from __future__ import annotations
 
+import base64
+import io
 import os
 import smtplib
 import socket
 import ssl
 import tempfile
+import uuid
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.generator import BytesGenerator
+from email.message import EmailMessage, MIMEPart
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import Protocol
 
@@ -47,7 +51,7 @@ class EmlFolder:
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".sending-")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(message.as_bytes())
+            handle.write(as_bytes(message))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -76,7 +80,7 @@ class SmtpRelay:
                     smtp.starttls(context=server.ssl_context())
                 if server.user:
                     smtp.login(server.user, server.password)
-                smtp.send_message(message, from_addr=self.sender)  # recipients: To and Cc
+                smtp.sendmail(self.sender, recipients(message), as_bytes(message, "\r\n"))
         except smtplib.SMTPRecipientsRefused as exc:
             raise Rejected(f"every recipient was refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -109,12 +113,56 @@ def build_message(settings: Settings, email: OutgoingEmail) -> EmailMessage:
         message["In-Reply-To"] = email.in_reply_to
         message["References"] = email.in_reply_to
     message.set_content(email.text_body)
+    # Boundaries chosen here: a random token cannot occur in the encoded parts, and the generator
+    # would otherwise search the whole message (both PDFs) for its own, once per multipart.
+    message.make_alternative(boundary=_boundary())
     message.add_alternative(email.html_body, subtype="html")
+    if email.attachments:
+        message.make_mixed(boundary=_boundary())
     for attachment in email.attachments:
         maintype, _, subtype = attachment["content_type"].partition("/")
-        message.add_attachment(Path(attachment["path"]).read_bytes(), maintype=maintype,
-                               subtype=subtype, filename=attachment["name"])
+        message.attach(_attachment(Path(attachment["path"]).read_bytes(), maintype, subtype,
+                                   attachment["name"]))
     return message
+
+
+def _boundary() -> str:
+    return f"=_ers_{uuid.uuid4().hex}"
+
+
+def _attachment(data: bytes, maintype: str, subtype: str, name: str) -> MIMEPart:
+    """A base64 attachment part encoded in one pass. ``add_attachment`` encodes, and the generator
+    writes, one 76-character line at a time: ~4 ms for a report email with two PDFs."""
+    part = MIMEPart()
+    part["Content-Type"] = f"{maintype}/{subtype}"
+    part["Content-Transfer-Encoding"] = "base64"
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    encoded = base64.b64encode(data).decode("ascii")
+    part.set_payload("".join(encoded[i:i + 76] + "\n" for i in range(0, len(encoded), 76)))
+    return part
+
+
+class _Generator(BytesGenerator):
+    """Writes a base64 body whole: its lines are already short, so only line ends can change."""
+
+    def _handle_application(self, msg: MIMEPart) -> None:
+        if msg.get("Content-Transfer-Encoding") != "base64":
+            return self._handle_text(msg)
+        payload = msg.get_payload()
+        self.write(payload if self._NL == "\n" else payload.replace("\n", self._NL))
+
+
+def as_bytes(message: EmailMessage, linesep: str = "\n") -> bytes:
+    """The message as an .eml file holds it, or with ``linesep="\\r\\n"`` as SMTP sends it."""
+    buffer = io.BytesIO()
+    _Generator(buffer, policy=message.policy).flatten(message, linesep=linesep)
+    return buffer.getvalue()
+
+
+def recipients(message: EmailMessage) -> list[str]:
+    """Every address in To and Cc, as ``smtplib.send_message`` takes them."""
+    return [address for _, address in getaddresses(message.get_all("To", [])
+                                                   + message.get_all("Cc", []))]
 
 
 class TryLater(Exception):
@@ -130,12 +178,12 @@ def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = No
     operator (``ers outbox``).
     """
     with app.sessions.begin() as session:
-        claimed = session.execute(update(OutgoingEmail).where(
+        email = session.scalar(update(OutgoingEmail).where(
             OutgoingEmail.id == outbox_id, OutgoingEmail.status == "pending").values(
-            status="sending", claimed_at=utcnow(), attempts=OutgoingEmail.attempts + 1))
-        if claimed.rowcount != 1:
+            status="sending", claimed_at=utcnow(), attempts=OutgoingEmail.attempts + 1)
+            .returning(OutgoingEmail))
+        if email is None:
             return False
-        email = session.get(OutgoingEmail, outbox_id)
         message, attempt = build_message(app.settings, email), email.attempts
     try:
         (transport or transport_for(app.settings)).send(message, outbox_id)

@@ -19,7 +19,7 @@ from reports.figures import TrustRow, TrustSummary
 from reports.pdf import trust_pdf
 from workers.app import App
 from workers.closing import kind_of, window_row
-from workers.school_reports import Made, settle, slug, write_files
+from workers.school_reports import Drawn, Made, settle, slug, write_files
 
 log = logging.getLogger(__name__)
 MADE = ("held", "released")
@@ -78,4 +78,5 @@ def make_trust_bundle(app: App, report_id: int, now: datetime | None = None) -> 
         log.exception("trust bundle %s failed", report_id)
         files, error = [], f"{type(exc).__name__}: {exc}"
     stats = {"schools": len(schools), "reported": len(entries), "missing": missing}
-    return settle(app, report_id, collection, files, stats, error, now or utcnow())
+    return settle(app, collection.key, report.window_number,
+                  [Drawn(report_id, files, stats, error)], now or utcnow())

@@ -18,16 +18,10 @@ from reports.figures import Pupil
 KS1_PRIOR = ("ta_reading", "ta_writing", "ta_maths")
 
 
-@dataclass(frozen=True)
-class SchoolData:
-    school_id: int
-    uploads: list[Upload]
-    pupils: list[Pupil]
-
-    @property
-    def upload_lines(self) -> list[str]:
-        return [f"Upload #{u.id}: {u.file_name}, received {in_london(u.received_at):%d/%m/%Y %H:%M}"
-                for u in self.uploads]
+def upload_lines(uploads: list[Upload]) -> list[str]:
+    """How every report page names the upload(s) it was made from."""
+    return [f"Upload #{u.id}: {u.file_name}, received {in_london(u.received_at):%d/%m/%Y %H:%M}"
+            for u in uploads]
 
 
 @dataclass(frozen=True)
@@ -50,12 +44,6 @@ def current_uploads(session: Session, collection: Collection, window: int,
     for upload in session.scalars(query.order_by(Upload.school_id, Upload.stream)):
         by_school[upload.school_id].append(upload)
     return dict(by_school)
-
-
-def pupils_of(session: Session, uploads: list[Upload], kind: str) -> list[Pupil]:
-    """One Pupil per UPN; KS4's GCSE and non-GCSE templates merge into one set of results."""
-    rows = session.execute(_result_rows([u.id for u in uploads]))
-    return _pupils(session, list(rows), kind)
 
 
 def _result_rows(upload_ids: list[int]):
@@ -119,16 +107,24 @@ def window_pupils(session: Session, collection: Collection, window: int, kind: s
         by_school[school_id].append(upload_id)
     schools = list(by_school.items())
     for start in range(0, len(schools), chunk):
-        part = schools[start:start + chunk]
-        by_upload: dict[int, list] = defaultdict(list)
-        for row in session.execute(_result_rows([u for _, ids in part for u in ids])):
-            by_upload[row.upload_id].append(row)
-        priors = None
-        if kind == "ks2":  # one query for the chunk's priors, not one per school
-            priors = ks1_priors(session, [row.upn for rows in by_upload.values() for row in rows])
-        for school_id, ids in part:
-            rows = [row for upload_id in ids for row in by_upload.pop(upload_id, [])]
-            yield SchoolPupils(school_id, ids, _pupils(session, rows, kind, priors))
+        part = dict(schools[start:start + chunk])
+        for school_id, pupils in pupils_by_school(session, part, kind).items():
+            yield SchoolPupils(school_id, part[school_id], pupils)
+
+
+def pupils_by_school(session: Session, uploads: dict[int, list[int]],
+                     kind: str) -> dict[int, list[Pupil]]:
+    """Pupils for several schools (or reports), keyed as ``uploads`` is, in two queries (results,
+    then KS1 priors) rather than two per school."""
+    by_upload: dict[int, list] = defaultdict(list)
+    for row in session.execute(_result_rows([u for ids in uploads.values() for u in ids])):
+        by_upload[row.upload_id].append(row)
+    priors = None
+    if kind == "ks2":
+        priors = ks1_priors(session, [row.upn for rows in by_upload.values() for row in rows])
+    return {school_id: _pupils(session, [row for u in ids for row in by_upload.pop(u, [])], kind,
+                               priors)
+            for school_id, ids in uploads.items()}
 
 
 def expected_schools(session: Session, collection: Collection) -> list[School]:

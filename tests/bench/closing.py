@@ -33,6 +33,7 @@ from tests.bench.stack import (
 )
 from workers.app import App
 from workers.closing import window_row
+from workers.window_data import pupils_by_school
 from workers.validators import ks2
 
 KEY = "ks2-demo"  # the demo collections' KS2 window 1, open now and closed by hand
@@ -215,11 +216,9 @@ def _floor_sample(app: App, count: int) -> float:
         reports = session.scalars(select(Report).where(Report.school_id.is_not(None))
                                   .order_by(Report.id).limit(count)).all()
         pool = pool_from_json(window_row(session, KEY, 1).pool)
-        from workers.window_data import pupils_of
+        pupils = pupils_by_school(session, {r.id: r.upload_ids for r in reports}, "ks2")
         for report in reports:
-            uploads = session.scalars(select(Upload).where(Upload.id.in_(report.upload_ids))).all()
-            analysis = analyse("ks2", pupils_of(session, list(uploads), "ks2"), pool,
-                               national_for("ks2", 2026))
+            analysis = analyse("ks2", pupils[report.id], pool, national_for("ks2", 2026))
             counts = [len(PdfReader(f["copy"]).pages) for f in report.files]
             pages.append((analysis, counts))
     started = time.perf_counter()

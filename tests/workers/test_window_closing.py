@@ -233,9 +233,25 @@ def test_a_report_that_fails_is_recorded_and_the_window_still_closes(
     drain(stub_broker)
     beech = next(r for r in reports(app, "school") if r.upload_ids == [submitted[BEECH]])
     assert beech.status == "failed" and "a measure could not be worked out" in beech.error
+    others = [r.status for r in reports(app, "school") if r.id != beech.id]
+    assert others == ["released", "released"]  # made in the same job as Beech's
     assert window_state(app) == "closed"
     [bundle] = emails(app, "trust-reports")
     assert "Beech Primary School (8012002): report failed" in bundle.text_body
+
+
+def test_a_windows_school_reports_are_shared_out_a_few_schools_to_a_job(
+        app, stub_broker, submitted, monkeypatch):
+    import workers.enqueue as enqueue
+    from workers import actors
+    monkeypatch.setattr(enqueue, "REPORTS_PER_JOB", 2)
+    jobs, send = [], actors.make_school_reports.send
+    monkeypatch.setattr(actors.make_school_reports, "send", lambda ids: jobs.append(ids) or send(ids))
+    close_by_hand(app, KEY, 1, by="ops")
+    drain(stub_broker)
+    made = [r.id for r in reports(app, "school")]
+    assert len(made) == 3 and jobs == [made[:2], made[2:]]
+    assert {r.status for r in reports(app)} == {"released"} and window_state(app) == "closed"
 
 
 def test_regenerating_a_trust_schools_reports_sends_the_trust_a_new_bundle_after_them(
