@@ -21,16 +21,19 @@ def enqueue_validation(app: App, upload_id: int) -> None:
 
 def enqueue_email(app: App, *, upload_ids: list[int] | None = None,
                   outbox_ids: list[int] | None = None) -> None:
-    """Send every pending outbox row for these uploads (or these rows); sending is idempotent."""
+    """Send these outbox rows, or every pending one (of these uploads); sending is idempotent."""
     from workers import actors
 
-    query = select(OutgoingEmail.id).where(OutgoingEmail.status == "pending")
-    if upload_ids is not None:
-        query = query.where(OutgoingEmail.upload_id.in_(upload_ids))
-    if outbox_ids is not None:
-        query = query.where(OutgoingEmail.id.in_(outbox_ids))
-    with app.sessions() as session:
-        ids = list(session.scalars(query.order_by(OutgoingEmail.id)))
+    if outbox_ids is not None and upload_ids is None:
+        ids = sorted(outbox_ids)  # rows the caller has just committed: no need to look them up
+    else:
+        query = select(OutgoingEmail.id).where(OutgoingEmail.status == "pending")
+        if upload_ids is not None:
+            query = query.where(OutgoingEmail.upload_id.in_(upload_ids))
+        if outbox_ids is not None:
+            query = query.where(OutgoingEmail.id.in_(outbox_ids))
+        with app.sessions() as session:
+            ids = list(session.scalars(query.order_by(OutgoingEmail.id)))
     for outbox_id in ids:
         actors.send_email.send(outbox_id)
 
