@@ -8,6 +8,10 @@ when the total page count is known (one layout pass; the canvas keeps each page 
 All text is set in DejaVu Sans, embedded as a subset, when its files are on the machine: the
 built-in Helvetica only knows Windows-1252 and draws "Łukasz", "Şule" or "Nguyễn" with black
 boxes. Without the files the reports fall back to Helvetica rather than fail.
+
+The reports draw 16,000 schools' PDFs at each window's close, so the drawing is lean: plain
+text goes through reports.pdf.text (not Paragraph), tables through reports.pdf.grid (not
+Table), and reports.pdf.embed makes the font subsets and compression cheap.
 """
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, partial
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -30,20 +33,14 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFError
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    PageTemplate,
-    Paragraph,
-    Table,
-    TableStyle,
-)
-from reportlab.platypus.tables import CellStyle
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from reports.figures import ReportHeader, as_of
+from reports.pdf import embed
+from reports.pdf.text import strings
+from reports.pdf.text import width as text_width
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +79,7 @@ def _register(directory: Path) -> tuple[str, str]:
                     "letters outside Windows-1252 (Ł, ş, ễ) as boxes", directory)
         return FALLBACK
     try:
-        faces = [TTFont(name, str(path)) for name, path in zip(FONT_FILES, paths)]
+        faces = [embed.SubsetCachingTTFont(name, str(path)) for name, path in zip(FONT_FILES, paths)]
     except (OSError, TTFError):
         log.warning("DejaVu Sans in %s cannot be read: report PDFs fall back to Helvetica",
                     directory, exc_info=True)
@@ -90,9 +87,6 @@ def _register(directory: Path) -> tuple[str, str]:
     for face in faces:
         pdfmetrics.registerFont(face)
     regular, bold = FONT_FILES
-    # <b> in Paragraph markup picks the bold face; there is no italic, so italic stays upright.
-    pdfmetrics.registerFontFamily(regular, normal=regular, bold=bold, italic=regular,
-                                  boldItalic=bold)
     return regular, bold
 
 
@@ -108,6 +102,7 @@ FLAG = colors.HexColor("#fbe3c8")
 SCHOOL = colors.HexColor("#1f77b4")
 POOLED = colors.HexColor("#a6a6a6")
 GRID = colors.HexColor("#b8c2cc")
+GREY = colors.HexColor("#444444")      # notes and the footer: there, but quieter than the figures
 
 MARGIN = 14 * mm
 BAND_TOP = 10 * mm
@@ -118,6 +113,8 @@ FOOT_LEADING = 9.5
 CELL_SIZE = 8.5
 CELL_PAD = 4
 
+# The look of each kind of running text, read by reports.pdf.text.Text: font, size, leading,
+# colour, the space around it, and whether a heading keeps with what follows.
 STYLES: dict[str, ParagraphStyle] = {
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=16, leading=20, spaceAfter=6,
                             textColor=INK),
@@ -126,20 +123,8 @@ STYLES: dict[str, ParagraphStyle] = {
     "body": ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, spaceAfter=4,
                            textColor=INK),
     "note": ParagraphStyle("note", fontName=FONT, fontSize=8, leading=10, spaceAfter=2,
-                           textColor=colors.HexColor("#444444")),
-    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=CELL_SIZE, leading=10.5, textColor=INK),
-    "head": ParagraphStyle("head", fontName=BOLD, fontSize=CELL_SIZE, leading=10.5, textColor=INK),
+                           textColor=GREY),
 }
-
-
-def esc(text: str) -> str:
-    """Escape user text (school names like "St Mary & St John <Primary>") for Paragraph markup."""
-    return escape(text)
-
-
-def heads(titles: Sequence[str]) -> list[Paragraph]:
-    """Header cells that wrap inside their column rather than run into the next one."""
-    return [Paragraph(esc(title), STYLES["head"]) for title in titles]
 
 
 def pupils_count(count: int) -> str:
@@ -207,31 +192,25 @@ class Chrome:
         top = height - BAND_TOP
         canvas.setFillColor(BAND)
         canvas.rect(MARGIN, top - BAND_HEIGHT, inner, BAND_HEIGHT, stroke=0, fill=1)
-        canvas.setFillColor(colors.white)
-        kind_width = stringWidth(self.kind, BOLD, 10) + 8
-        canvas.setFont(BOLD, 10)
-        canvas.drawRightString(MARGIN + inner - 6, top - 15, self.kind)
-        canvas.setFont(BOLD, 12)
-        canvas.drawString(MARGIN + 6, top - 15, fit(self.title, BOLD, 12, inner - 12 - kind_width))
-        canvas.setFont(FONT, 8.5)
-        for number_, line in enumerate(self.lines[:3]):
-            canvas.drawString(MARGIN + 6, top - 27 - 10.5 * number_, fit(line, FONT, 8.5, inner - 12))
+        kind_width = text_width(self.kind, BOLD, 10)
+        title = fit(self.title, BOLD, 12, inner - 20 - kind_width)
+        # Left before right on each line, so text pulled out of the PDF reads in that order.
+        strings(canvas, BOLD, 12, colors.white, [(MARGIN + 6, top - 15, title)])
+        strings(canvas, BOLD, 10, colors.white, [(MARGIN + inner - 6 - kind_width, top - 15, self.kind)])
+        strings(canvas, FONT, 8.5, colors.white,
+                [(MARGIN + 6, top - 27 - 10.5 * number_, fit(line, FONT, 8.5, inner - 12))
+                 for number_, line in enumerate(self.lines[:3])])
 
         label = f"Page {page} of {pages}"
-        label_width = stringWidth(label, BOLD, FOOT_SIZE + 0.5) + 10
-        lines = self.footer_lines(inner - label_width)
+        label_width = text_width(label, BOLD, FOOT_SIZE + 0.5)
+        lines = self.footer_lines(inner - label_width - 10)
         y = FOOT_BOTTOM + (len(lines) - 1) * FOOT_LEADING
         canvas.setStrokeColor(GRID)
         canvas.setLineWidth(0.5)
         canvas.line(MARGIN, y + FOOT_LEADING + 1, MARGIN + inner, y + FOOT_LEADING + 1)
-        canvas.setFont(BOLD, FOOT_SIZE + 0.5)
-        canvas.setFillColor(INK)
-        canvas.drawRightString(MARGIN + inner, y, label)
-        canvas.setFont(FONT, FOOT_SIZE)
-        canvas.setFillColor(colors.HexColor("#444444"))
-        for line in lines:
-            canvas.drawString(MARGIN, y, line)
-            y -= FOOT_LEADING
+        strings(canvas, FONT, FOOT_SIZE, GREY,
+                [(MARGIN, y - FOOT_LEADING * number_, line) for number_, line in enumerate(lines)])
+        strings(canvas, BOLD, FOOT_SIZE + 0.5, INK, [(MARGIN + inner - label_width, y, label)])
         canvas.restoreState()
 
 
@@ -252,10 +231,15 @@ def school_chrome(header: ReportHeader, kind: str) -> Chrome:
 
 
 class _NumberedCanvas(Canvas):
-    """Holds every finished page until ``save`` so the chrome can say "Page X of Y"."""
+    """Holds every finished page until ``save`` so the chrome can say "Page X of Y".
+
+    Its document compresses with embed's filter rather than reportlab's, and starts its font
+    subsets with the common characters (see reports.pdf.embed).
+    """
 
     def __init__(self, *args, chrome: Chrome, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **{**kwargs, "pageCompression": 0})
+        embed.prepare(self._doc, (FONT, BOLD))
         self._chrome = chrome
         self._held: list[dict] = []
 
@@ -322,8 +306,8 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], *, flex
     widths = []
     for index, header in enumerate(headers):
         distinct = {row[index] for row in rows if index < len(row)}   # "–" and "EXS" repeat a lot
-        cells = [stringWidth(text, FONT, CELL_SIZE) for text in distinct]
-        words = [stringWidth(word, BOLD, CELL_SIZE) for word in header.split()] or [0.0]
+        cells = [text_width(text, FONT, CELL_SIZE) for text in distinct]
+        words = [text_width(word, BOLD, CELL_SIZE) for word in header.split()] or [0.0]
         natural = max([*cells, max(words)]) + 2 * CELL_PAD + 1
         if index == flex:
             natural = min(natural, flex_cap)
@@ -335,104 +319,3 @@ def spread(widths: Sequence[float], available: float) -> list[float]:
     """Scale natural widths to fill the frame: tables line up with the band above them."""
     total = sum(widths) or 1.0
     return [width * available / total for width in widths]
-
-
-def table_style(header_rows: int = 1) -> list[tuple]:
-    """The one look every table shares: shaded bold header, light stripes, thin grid."""
-    return [
-        ("FONT", (0, 0), (-1, -1), FONT, CELL_SIZE),
-        ("FONT", (0, 0), (-1, header_rows - 1), BOLD, CELL_SIZE),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD),
-        ("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [colors.white, STRIPE]),
-        ("GRID", (0, 0), (-1, -1), 0.3, GRID),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
-        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-    ]
-
-
-# The table style commands that set a cell's look (the attribute each sets), and the looks'
-# defaults. The others (backgrounds, lines, spans) reportlab keeps per table, not per cell.
-_CELL_OPS = {"FONT": "fontname", "FONTNAME": "fontname", "FACE": "fontname", "SIZE": "fontsize",
-             "FONTSIZE": "fontsize", "LEADING": "leading", "TEXTCOLOR": "color",
-             "ALIGN": "alignment", "ALIGNMENT": "alignment", "VALIGN": "valign",
-             "LEFTPADDING": "leftPadding", "RIGHTPADDING": "rightPadding",
-             "TOPPADDING": "topPadding", "BOTTOMPADDING": "bottomPadding"}
-_DEFAULT_LOOK = {field: getattr(CellStyle, field) for field in dict.fromkeys(_CELL_OPS.values())}
-_BLACK = colors.Color(0, 0, 0)
-
-
-def _restyle(look: dict, op: str, values: Sequence) -> None:
-    """Apply one cell command to ``look`` as reportlab's ``_setCellStyle`` applies it to a cell."""
-    if op == "FONT":
-        look["fontname"] = values[0]
-        if len(values) > 1:
-            look["fontsize"] = values[1]
-            look["leading"] = values[2] if len(values) > 2 else values[1] * 1.2
-    elif op == "TEXTCOLOR":
-        look["color"] = colors.toColor(values[0], _BLACK)
-    else:
-        look[_CELL_OPS[op]] = values[0]
-
-
-def _cell_styles(rows: int, columns: int, commands: Sequence[tuple]) -> list[list[CellStyle]]:
-    """One CellStyle per distinct look, shared by every cell that has it.
-
-    Left to itself, reportlab makes a CellStyle per cell and applies each FONT, ALIGN or padding
-    command cell by cell (about a millisecond for a 45-pupil table), then compares the styles of
-    neighbouring cells while drawing. The commands cut the table into blocks that every command
-    covers whole or not at all, so the looks are worked out once a block.
-    """
-    spans = []
-    for op, (sc, sr), (ec, er), *values in commands:
-        if isinstance(sr, str) or isinstance(er, str):
-            raise ValueError(f"{op}: rows like {sr!r} are not supported for cell styles")
-        sc, ec = max(0, sc + columns if sc < 0 else sc), min(columns - 1, ec + columns if ec < 0 else ec)
-        sr, er = max(0, sr + rows if sr < 0 else sr), min(rows - 1, er + rows if er < 0 else er)
-        spans.append((op, sc, sr, ec, er, values))
-    row_cuts = sorted({0, rows, *(sr for _, _, sr, _, _, _ in spans),
-                       *(er + 1 for _, _, _, _, er, _ in spans)} & set(range(rows + 1)))
-    column_cuts = sorted({0, columns, *(sc for _, sc, _, _, _, _ in spans),
-                          *(ec + 1 for _, _, _, ec, _, _ in spans)} & set(range(columns + 1)))
-    shared: dict[tuple, CellStyle] = {}
-    by_commands: dict[tuple[int, ...], CellStyle] = {}     # the commands covering a block
-    grid: list[list[CellStyle]] = []
-    for top, bottom in zip(row_cuts, row_cuts[1:]):
-        row: list[CellStyle] = []
-        for left, right in zip(column_cuts, column_cuts[1:]):
-            covering = tuple(index for index, (_, sc, sr, ec, er, _) in enumerate(spans)
-                             if sr <= top <= er and sc <= left <= ec)
-            style = by_commands.get(covering)
-            if style is None:
-                look = dict(_DEFAULT_LOOK)
-                for index in covering:
-                    op, *_, values = spans[index]
-                    _restyle(look, op, values)
-                key = tuple(look.values())
-                style = shared.get(key)
-                if style is None:
-                    shared[key] = style = CellStyle(f"look {len(shared)}")
-                    for field, value in look.items():
-                        setattr(style, field, value)
-                by_commands[covering] = style
-            row += [style] * (right - left)
-        grid += [row[:] for _ in range(bottom - top)]
-    return grid
-
-
-def table(data: list[list], widths: Sequence[float], style: Sequence[tuple], *,
-          repeat_rows: int = 1) -> Table:
-    """A left-aligned Table styled by ``style`` (table_style() and more), with shared cell styles.
-
-    Same drawing as ``Table(...).setStyle(style)``: the cell commands (FONT, TEXTCOLOR, ALIGN,
-    VALIGN, padding) are worked out here, the rest (backgrounds, lines, spans) go to reportlab.
-    """
-    cell = [command for command in style if command[0] in _CELL_OPS]
-    columns = max((len(row) for row in data), default=0)
-    found = Table(data, colWidths=widths, repeatRows=repeat_rows, hAlign="LEFT",
-                  cellStyles=_cell_styles(len(data), columns, cell) if data and columns else None)
-    found.setStyle(TableStyle([command for command in style if command[0] not in _CELL_OPS]))
-    return found

@@ -5,27 +5,21 @@ without prior attainment says "Not known", and a progress that cannot be worked 
 """
 from __future__ import annotations
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph, Table
+from reportlab.platypus import Flowable
 
 from reports.figures import Analysis, PupilLine, ReportHeader
+from reports.pdf.grid import Grid, Head, heads
 from reports.pdf.page import (
-    CELL_PAD,
-    CELL_SIZE,
-    FONT,
     STYLES,
     build,
     column_widths,
-    esc,
     frame_width,
-    heads,
     number,
     school_chrome,
     signed,
     spread,
-    table,
-    table_style,
 )
+from reports.pdf.text import Text
 
 TITLE = "Pupils report"
 NOT_KNOWN = "Not known"
@@ -43,23 +37,21 @@ def _cells(pupil: PupilLine, columns: int, measures: int) -> list[str]:
     return row
 
 
-def _header(analysis: Analysis) -> tuple[list[list], list[tuple]]:
+def _header(analysis: Analysis) -> list[Head]:
     """One header row, or two when progress measures pair their Estimate and Progress columns."""
     fixed = ["UPN", "Name", *analysis.pupil_columns, "Prior attainment"]
-    top: list = heads(fixed)
     if not analysis.progress:
-        return [top], []
-    below: list = [""] * len(fixed)
-    spans = [("SPAN", (column, 0), (column, 1)) for column in range(len(fixed))]
-    for measure in analysis.progress:
-        column = len(top)
-        top += [Paragraph(esc(measure.label), STYLES["head"]), ""]
-        below += ["Estimate", "Progress"]
-        spans.append(("SPAN", (column, 0), (column + 1, 0)))
-    return [top, below], spans
+        return heads(fixed)
+    cells = [Head(title, column, bottom=1) for column, title in enumerate(fixed)]
+    for index, measure in enumerate(analysis.progress):
+        column = len(fixed) + 2 * index
+        cells += [Head(measure.label, column, last=column + 1),
+                  Head("Estimate", column, top=1, align="RIGHT"),
+                  Head("Progress", column + 1, top=1, align="RIGHT")]
+    return cells
 
 
-def pupil_table(analysis: Analysis, wide_width: float, narrow_width: float) -> tuple[Table, bool]:
+def pupil_table(analysis: Analysis, wide_width: float, narrow_width: float) -> tuple[Grid, bool]:
     """The table and whether it needs a landscape page; the header repeats on every page."""
     rows = [_cells(pupil, len(analysis.pupil_columns), len(analysis.progress))
             for pupil in analysis.pupils]
@@ -68,33 +60,26 @@ def pupil_table(analysis: Analysis, wide_width: float, narrow_width: float) -> t
     natural = column_widths(titles, rows, flex=NAME)
     wide = sum(natural) > narrow_width
     widths = spread(natural, wide_width if wide else narrow_width)
-    name_room = widths[NAME] - 2 * CELL_PAD
-    for row in rows:                    # plain strings are fast; only long names need wrapping
-        if stringWidth(row[NAME], FONT, CELL_SIZE) > name_room:
-            row[NAME] = Paragraph(esc(row[NAME]), STYLES["cell"])
-    header, spans = _header(analysis)
     first_number = len(titles) - 2 * len(analysis.progress)
-    style = [*table_style(len(header)), *spans,
-             ("ALIGN", (first_number, len(header) - 1), (-1, -1), "RIGHT")]
-    return table(header + rows, widths, style, repeat_rows=len(header)), wide
+    return Grid(_header(analysis), rows, widths, right_from=first_number), wide
 
 
 def pupils_pdf(header: ReportHeader, analysis: Analysis, *, password: str | None = None) -> bytes:
     """The school's pupils report as PDF bytes, landscape when the columns need the width."""
     count = len(analysis.pupils)
-    intro = (f"{esc(header.school_name)}: {count} pupil{'' if count == 1 else 's'} in "
-             f"{esc(header.collection_name)}, window {header.window_number}.")
+    intro = (f"{header.school_name}: {count} pupil{'' if count == 1 else 's'} in "
+             f"{header.collection_name}, window {header.window_number}.")
     if analysis.progress:
         intro += (" Estimate: the average outcome of participating pupils with the same prior "
                   "attainment. Progress: the pupil's outcome minus that estimate.")
-    story: list[Flowable] = [Paragraph(TITLE, STYLES["title"]), Paragraph(intro, STYLES["body"])]
+    story: list[Flowable] = [Text(TITLE, STYLES["title"]), Text(intro, STYLES["body"])]
     if analysis.progress_note:
-        story.append(Paragraph(esc(analysis.progress_note), STYLES["body"]))
+        story.append(Text(analysis.progress_note, STYLES["body"]))
     wide = False
     if analysis.pupils:
         listing, wide = pupil_table(analysis, frame_width(True), frame_width(False))
         story.append(listing)
     else:
-        story.append(Paragraph("There are no pupils in the uploads for this window.", STYLES["body"]))
+        story.append(Text("There are no pupils in the uploads for this window.", STYLES["body"]))
     return build(story, school_chrome(header, TITLE), title=f"{TITLE}: {header.school_name}",
                  wide=wide, password=password)

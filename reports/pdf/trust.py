@@ -5,27 +5,22 @@ reading the table must not mistake a missing school for one with nothing to repo
 """
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, Spacer
 
 from reports.figures import TrustRow, TrustSummary, as_of
+from reports.pdf.grid import Grid, Row, heads
 from reports.pdf.page import (
-    BOLD,
-    CELL_SIZE,
     DASH,
     FLAG,
-    INK,
     STYLES,
     Chrome,
     build,
     column_widths,
-    esc,
     frame_width,
-    heads,
     spread,
-    table,
-    table_style,
     window_text,
 )
+from reports.pdf.text import Text
 
 NO_SUBMISSION = "No submission in this window"
 PARTICIPATING = "All participating schools"
@@ -40,7 +35,7 @@ def _chrome(summary: TrustSummary) -> Chrome:
                          f"{window_text(summary.window_number, summary.window_closes)}"])
 
 
-def _row(row: TrustRow, columns: int) -> list:
+def _row(row: TrustRow, columns: int) -> list[str]:
     if not row.submitted:             # the flag spans the figure columns (or Pupils, if none)
         if not columns:
             return [row.school_name, row.dfe, NO_SUBMISSION]
@@ -49,34 +44,24 @@ def _row(row: TrustRow, columns: int) -> list:
     return [row.school_name, row.dfe, str(row.pupils), *values]
 
 
-def trust_table(summary: TrustSummary, wide_width: float, narrow_width: float) -> tuple[Table, bool]:
+def trust_table(summary: TrustSummary, wide_width: float, narrow_width: float) -> tuple[Grid, bool]:
     """One row per school, then the pooled figures; unsubmitted schools shaded and flagged."""
     columns = len(summary.columns)
     titles = ["School", "DfE", "Pupils", *summary.columns]
-    rows = [_row(row, columns) for row in summary.rows]
-    sized = [["" if text == NO_SUBMISSION else text for text in row] for row in rows]
+    cells = [_row(row, columns) for row in summary.rows]
+    sized = [["" if text == NO_SUBMISSION else text for text in row] for row in cells]
+    flag = 3 if columns else 2
+    rows: list[Row | list[str]] = [
+        cell if row.submitted else Row(cell, shade=FLAG, note_from=flag)
+        for row, cell in zip(summary.rows, cells)]
     if summary.participating:
-        rows.append([PARTICIPATING, "", "",
-                     *(list(summary.participating) + [""] * columns)[:columns]])
-        sized.append(rows[-1])
+        pooled = [PARTICIPATING, "", "", *(list(summary.participating) + [""] * columns)[:columns]]
+        rows.append(Row(pooled, total=True))
+        sized.append(pooled)
     natural = column_widths(titles, sized, flex=0, flex_cap=180)
     wide = sum(natural) > narrow_width
     widths = spread(natural, wide_width if wide else narrow_width)
-    style = [*table_style(), ("ALIGN", (2, 1), (-1, -1), "RIGHT")]
-    flag = 3 if columns else 2
-    for index, row in enumerate(summary.rows, start=1):
-        if not row.submitted:
-            style += [("BACKGROUND", (0, index), (-1, index), FLAG),
-                      ("SPAN", (flag, index), (-1, index)),
-                      ("ALIGN", (flag, index), (-1, index), "LEFT"),
-                      ("FONT", (flag, index), (-1, index), BOLD, CELL_SIZE)]
-    if summary.participating:
-        style += [("FONT", (0, -1), (-1, -1), BOLD, CELL_SIZE),
-                  ("LINEABOVE", (0, -1), (-1, -1), 1, INK)]
-    for index, row in enumerate(rows):
-        pooled = bool(summary.participating) and index == len(rows) - 1
-        row[0] = Paragraph(esc(row[0]), STYLES["head" if pooled else "cell"])
-    return table([heads(titles), *rows], widths, style), wide
+    return Grid(heads(titles), rows, widths, right_from=2), wide
 
 
 def trust_pdf(summary: TrustSummary, *, password: str | None = None) -> bytes:
@@ -84,19 +69,19 @@ def trust_pdf(summary: TrustSummary, *, password: str | None = None) -> bytes:
     title = f"{summary.trust_name}: trust summary"
     submitted = sum(1 for row in summary.rows if row.submitted)
     story: list[Flowable] = [
-        Paragraph(esc(title), STYLES["title"]),
-        Paragraph(f"{esc(summary.collection_name)}, "
-                  f"{esc(window_text(summary.window_number, summary.window_closes))}. "
-                  f"{submitted} of {len(summary.rows)} schools submitted in this window.",
-                  STYLES["body"]),
+        Text(title, STYLES["title"]),
+        Text(f"{summary.collection_name}, "
+             f"{window_text(summary.window_number, summary.window_closes)}. "
+             f"{submitted} of {len(summary.rows)} schools submitted in this window.",
+             STYLES["body"]),
     ]
     wide = False
     if summary.rows or summary.participating:
         schools, wide = trust_table(summary, frame_width(True), frame_width(False))
         story += [schools, Spacer(1, 4)]
         if submitted < len(summary.rows):
-            story.append(Paragraph(f"Shaded rows: {NO_SUBMISSION.lower()}, so the school has "
-                                   "no figures here.", STYLES["note"]))
+            story.append(Text(f"Shaded rows: {NO_SUBMISSION.lower()}, so the school has "
+                              "no figures here.", STYLES["note"]))
     else:
-        story.append(Paragraph("There are no schools in this trust.", STYLES["body"]))
+        story.append(Text("There are no schools in this trust.", STYLES["body"]))
     return build(story, _chrome(summary), title=title, wide=wide, password=password)

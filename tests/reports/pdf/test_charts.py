@@ -1,32 +1,17 @@
-"""The summary's charts, drawn from plain shapes, and the shared cell styles of every report table."""
+"""The summary's charts, drawn from plain shapes."""
 from __future__ import annotations
 
 import pytest
 from reportlab.graphics.shapes import Circle, Line, Path, Rect, String
-from reportlab.platypus import Paragraph, Table, TableStyle
 
 from reports.figures import Bar
 from reports.pdf import charts
 from reports.pdf.charts import MAX_SUBJECTS, distribution_chart, subject_chart, subject_charts
-from reports.pdf.page import (
-    BOLD,
-    CELL_SIZE,
-    FLAG,
-    FONT,
-    INK,
-    POOLED,
-    SCHOOL,
-    STYLES,
-    frame_width,
-    table,
-    table_style,
-)
+from reports.pdf.page import FONT, POOLED, SCHOOL, frame_width
 from tests.reports.pdf.samples import analysis
 
 WIDTH = frame_width(False)
 PRIMITIVES = (Rect, Line, Path, String, Circle)
-CELL_LOOK = ("fontname", "fontsize", "leading", "color", "alignment", "valign", "leftPadding",
-             "rightPadding", "topPadding", "bottomPadding")
 
 
 def _strings(drawing) -> list[String]:
@@ -109,32 +94,3 @@ def test_axis_ticks_are_round_few_and_within_the_top(value: float) -> None:
     step = ticks[1]
     assert all(t == pytest.approx(n * step) for n, t in enumerate(ticks))
     assert charts._plain(step).strip("0.") in {"1", "2", "5"}      # 0.2, 1, 50, 200 …
-
-
-def _reportlab_styled(data, style) -> Table:
-    found = Table(data)
-    found.setStyle(TableStyle(style))
-    return found
-
-
-def test_shared_cell_styles_match_what_reportlab_sets_cell_by_cell() -> None:
-    data = [["School", "DfE", "Pupils", "A", "B"], ["One", "1", "16", "62.5%", "104.3"],
-            ["Two", "2", "–", "No submission", ""], ["Three", "3", "31", "71.0%", "106.1"],
-            [Paragraph("All", STYLES["head"]), "", "", "58.3%", "105.0"]]
-    style = [*table_style(), ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
-             ("BACKGROUND", (0, 2), (-1, 2), FLAG), ("SPAN", (3, 2), (-1, 2)),
-             ("ALIGN", (3, 2), (-1, 2), "LEFT"), ("FONT", (3, 2), (-1, 2), BOLD, CELL_SIZE),
-             ("FONT", (0, -1), (-1, -1), BOLD), ("TEXTCOLOR", (1, 1), (1, -2), "red"),
-             ("LEADING", (4, 0), (4, 0), 14), ("LINEABOVE", (0, -1), (-1, -1), 1, INK)]
-    ours, theirs = table(data, [60] * 5, style), _reportlab_styled(data, style)
-    for row, (mine, expected) in enumerate(zip(ours._cellStyles, theirs._cellStyles)):
-        for column, (a, b) in enumerate(zip(mine, expected)):
-            assert [getattr(a, f) for f in CELL_LOOK] == [getattr(b, f) for f in CELL_LOOK], (row, column)
-    assert len({id(style) for row in ours._cellStyles for style in row}) < 8   # shared, not 25
-    assert ours._spanCmds == theirs._spanCmds and ours._bkgrndcmds == theirs._bkgrndcmds
-    assert ours._linecmds == theirs._linecmds
-
-
-def test_cell_styles_for_split_only_rows_are_refused() -> None:
-    with pytest.raises(ValueError, match="splitlast"):
-        table([["a"], ["b"]], [60], [("FONT", (0, "splitlast"), (-1, "splitlast"), BOLD)])
