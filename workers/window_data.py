@@ -8,8 +8,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
 
 from config.collections import Collection, in_london
 from models import PupilResult, School, Upload, UploadStatus
@@ -73,24 +73,29 @@ def _pupils(session: Session, rows, kind: str,
             for upn, (forename, surname, results) in merged.items()]
 
 
-def ks1_priors(session: Session, upns: list[str]) -> dict[str, dict]:
+def ks1_priors(session: Session, upns: list[str] | Select) -> dict[str, dict]:
     """KS2 pupils' KS1 teacher assessments, where the service holds them: a current KS1 template
-    upload or a CTF's KS1 part for the same UPN (the latest received wins). Never guessed."""
-    if not upns:
+    upload or a CTF's KS1 part for the same UPN (the latest received wins). Never guessed.
+
+    ``upns`` may be a query for them: a chunk of 100 schools has 4,500, and as many parameters
+    cost more to send and plan than the query's work. Only the three assessments are read out
+    of each row's results, by the database, rather than every KS1 pupil's whole results."""
+    if isinstance(upns, list) and not upns:
         return {}
+    results = PupilResult.results
     rows = session.execute(
-        select(PupilResult.upn, PupilResult.results, Upload.format)
+        select(PupilResult.upn, Upload.format,
+               *(results[key].as_string() for key in KS1_PRIOR),
+               *(results[("ks1", key)].as_string() for key in KS1_PRIOR))
         .join(Upload, Upload.id == PupilResult.upload_id)
         .where(PupilResult.upn.in_(upns), Upload.status == UploadStatus.SUCCESSFUL,
                Upload.format.in_(("ks1-template", "ctf-xml")))
         .order_by(Upload.received_at))
     priors: dict[str, dict] = {}
-    for upn, results, fmt in rows:
-        source = results.get("ks1") if fmt == "ctf-xml" else results
-        if isinstance(source, dict):
-            prior = {key: source.get(key) for key in KS1_PRIOR}
-            if any(prior.values()):
-                priors[upn] = prior
+    for upn, fmt, *values in rows:
+        values = values[len(KS1_PRIOR):] if fmt == "ctf-xml" else values[:len(KS1_PRIOR)]
+        if any(values):
+            priors[upn] = dict(zip(KS1_PRIOR, values))
     return priors
 
 
@@ -121,7 +126,9 @@ def pupils_by_school(session: Session, uploads: dict[int, list[int]],
         by_upload[row.upload_id].append(row)
     priors = None
     if kind == "ks2":
-        priors = ks1_priors(session, [row.upn for rows in by_upload.values() for row in rows])
+        theirs = aliased(PupilResult)
+        priors = ks1_priors(session, select(theirs.upn).where(theirs.upload_id.in_(
+            [u for ids in uploads.values() for u in ids])))
     return {school_id: _pupils(session, [row for u in ids for row in by_upload.pop(u, [])], kind,
                                priors)
             for school_id, ids in uploads.items()}

@@ -1,0 +1,59 @@
+"""What a closing window reads: KS1 priors for KS2 pupils, on SQLite and on PostgreSQL, whose
+JSON operators pick the three assessments out of each row."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from conftest import build_app
+from models import PupilResult, Submission, Upload, UploadStatus
+from workers.window_data import ks1_priors
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, tmp_path):
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    built = build_app(tmp_path / "data", database_url=url)
+    yield built
+    built.engine.dispose()
+
+
+def held(app, fmt: str, minutes: int, pupils: dict[str, dict], status=UploadStatus.SUCCESSFUL):
+    """An upload of ``fmt`` received ``minutes`` after T0 holding these UPNs' results."""
+    with app.sessions.begin() as session:
+        submission = Submission(channel="cli", sender="a@b", received_at=T0, file_name="f",
+                                content_hash="0" * 64, size=1)
+        session.add(submission)
+        session.flush()
+        upload = Upload(submission_id=submission.id, file_name="f", content_hash="0" * 64, size=1,
+                        uploaded_by="a@b", received_at=T0 + timedelta(minutes=minutes),
+                        status=status, format=fmt)
+        session.add(upload)
+        session.flush()
+        session.add_all(PupilResult(upload_id=upload.id, row=n, upn=upn, forename="A",
+                                    surname="B", results=results)
+                        for n, (upn, results) in enumerate(pupils.items(), start=2))
+
+
+def test_ks1_priors_come_from_a_template_or_a_ctfs_ks1_part_the_latest_received_winning(app):
+    ta = {"ta_reading": "EXS", "ta_writing": "WTS", "ta_maths": "GDS", "phonics": 32}
+    held(app, "ks1-template", 0, {"A1": ta, "B1": ta, "N1": {"ta_reading": None, "phonics": 3}})
+    held(app, "ctf-xml", 5, {"B1": {"ks1": {"year": 2023, "ta_reading": "PK4", "ta_maths": "EXS"},
+                                    "ks2": {"year": 2027}},
+                             "C1": {"ks2": {"year": 2027}}})
+    held(app, "ks1-template", 9, {"A1": {**ta, "ta_reading": "GDS"}}, status=UploadStatus.ERROR)
+    held(app, "ks2-csv", 9, {"A1": {"ta_reading": "GDS", "ta_writing": "GDS", "ta_maths": "GDS"}})
+
+    with app.sessions() as session:
+        priors = ks1_priors(session, ["A1", "B1", "C1", "N1", "Z9"])
+        ks2_pupils = select(PupilResult.upn).join(Upload).where(Upload.format == "ks2-csv")
+        assert ks1_priors(session, ks2_pupils) == {"A1": priors["A1"]}  # a query for the UPNs
+        assert ks1_priors(session, []) == {}
+    assert priors == {
+        "A1": {"ta_reading": "EXS", "ta_writing": "WTS", "ta_maths": "GDS"},
+        "B1": {"ta_reading": "PK4", "ta_writing": None, "ta_maths": "EXS"},  # the later CTF
+    }
