@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import keyword
 import re
+import sys
 import tomllib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
@@ -24,7 +27,7 @@ from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import against_roster, check_upn, report_duplicates
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    cell_text, dfe_is_valid, parse_date, whole_number,
+    all_valid_upns, cell_text, dfe_is_valid, parse_date, whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -78,7 +81,24 @@ def header_key(name: object) -> str | None:
 
 
 def map_header(header: Row) -> dict[str, tuple[int, str]]:
-    """Canonical key -> (column index, the file's own header text); the first matching column wins."""
+    """Canonical key -> (column index, the file's own header text); the first matching column wins.
+
+    A file's header is mapped twice (detection, validation) and is the same in every file from
+    the portal, so the mapping is remembered per configuration (``cell_rules``), for a bounded
+    number of headers; each caller gets its own copy.
+    """
+    mapped = cell_rules().mapped_headers
+    key = tuple(header)
+    columns = mapped.get(key)
+    if columns is None:
+        columns = _map_header(header)
+        if len(mapped) >= MAPPED_HEADERS:
+            mapped.clear()
+        mapped[key] = columns
+    return dict(columns)
+
+
+def _map_header(header: Row) -> dict[str, tuple[int, str]]:
     columns: dict[str, tuple[int, str]] = {}
     for index, cell in enumerate(header):
         key = header_key(cell)
@@ -154,16 +174,15 @@ def looks_like(rows: list[Row]) -> bool:
     """A KS2 results CSV by content: its header has a UPN and a KS2 scaled-score or TA column."""
     if not rows:
         return False
-    keys = set(map_header(rows[0]))
-    marks = {f"{s}_score" for s in ks2_config()["tests"]["subjects"]} | set(TA_LABELS)
-    return "upn" in keys and bool(keys & marks)
+    keys = map_header(rows[0])
+    return "upn" in keys and not cell_rules().marks.isdisjoint(keys)
 
 
 # --- validating the rows -----------------------------------------------------------------------
 
 def validate(rows: list[Row], context: ValidationContext | None = None, today: date | None = None,
              file_name: str | None = None) -> ValidationResult:
-    """Check the rows ``read_csv`` gives: every cell is text, as in any CSV file."""
+    """Check the rows ``read_csv`` gives: every cell is text (``str``), as in any CSV file."""
     context = context or ValidationContext()
     today = today or date.today()
     errors, warnings = Findings(), Findings()
@@ -184,8 +203,10 @@ def validate(rows: list[Row], context: ValidationContext | None = None, today: d
 
     school = _school(checker, file_name, errors, warnings, context)
     # Only pupils on the school's roll held by the service are processed; others are warned about.
+    valid = checker.valid_upns
     pupils = against_roster(
-        [r for r in records if r.upn in checker.upn_rows], school, context, warnings,
+        records if valid is not None else [r for r in records if r.upn in checker.upn_rows],
+        school, context, warnings, upns=valid,
         keep_unknown=False, rule="pupil-not-on-roll", column=checker.name("upn"),
         message="Pupil is not on the school's roll held by the service and will not be processed.",
         missing_message="{missing} pupil(s) on the school's roll held by the service are not in "
@@ -209,9 +230,9 @@ def _missing_message(missing: list[str]) -> str:
 class _Pupils:
     """The pupil rows under the header, turned into columns of the mapped columns' cells."""
     rows: list[int]  # each pupil row's number as Excel shows it
-    cells: dict[str, list[Any]]  # canonical key -> the column's cell on each pupil row
+    cells: dict[str, Sequence[Any]]  # canonical key -> the column's cell on each pupil row
 
-    def column(self, key: str) -> list[Any]:
+    def column(self, key: str) -> Sequence[Any]:
         """A column's cells; a column the file does not have is blank on every row."""
         cells = self.cells.get(key)
         return [""] * len(self.rows) if cells is None else cells
@@ -221,6 +242,9 @@ def _pupil_rows(rows: list[Row], columns: dict[str, tuple[int, str]]) -> _Pupils
     """The rows with something in a mapped column: unused columns alone (a note, a portal extra)
     are not a pupil. A short row's missing cells are blank."""
     positions = [index for index, _ in columns.values()]
+    whole = _whole_rows(rows, positions)
+    if whole is not None:
+        return _Pupils(list(range(2, len(rows) + 1)), dict(zip(columns, whole)))
     width = max(positions) + 1
     pick = itemgetter(*positions)  # several positions (the required columns), so a tuple
     numbers: list[int] = []
@@ -235,6 +259,20 @@ def _pupil_rows(rows: list[Row], columns: dict[str, tuple[int, str]]) -> _Pupils
     return _Pupils(numbers, {key: list(cells) for key, cells in zip(columns, by_column)})
 
 
+def _whole_rows(rows: list[Row], positions: list[int]) -> list[tuple[str, ...]] | None:
+    """The columns at ``positions`` when every row under the header has them all and none is
+    blank, as in nearly every file: then the rows turn into columns at C speed (``zip``), with
+    no test per row. A column filled on every row means no row is blank. None otherwise: the
+    rows are then picked one by one."""
+    every = list(zip(*rows[1:]))  # as many columns as the shortest row has cells
+    if len(every) <= max(positions):
+        return None
+    whole = [every[index] for index in positions]
+    if not any(all(map(str.strip, cells)) for cells in whole):
+        return None
+    return whole
+
+
 T = TypeVar("T")
 Problem = tuple[str, str] | None  # (rule, message) when a cell is wrong
 Verdict = tuple[Any, Problem]  # a cell rule's answer: the value to keep, and what is wrong
@@ -244,11 +282,72 @@ CellRule = Callable[[str], Verdict]
 # (scores 80-120, marks 0-110, a dozen codes): real files come nowhere near this, and a file of
 # junk only pushes the oldest texts out.
 REMEMBERED = 2048
+MAPPED_HEADERS = 64  # headers whose mapping is remembered (map_header): the portal has a few
 
 
 def _remembered(rule: Callable[[str], T]) -> Callable[[str], T]:
     """``rule`` worked out once per text, for the last ``REMEMBERED`` texts."""
     return lru_cache(maxsize=REMEMBERED)(rule)
+
+
+class _Unusual(Exception):
+    """A cell ``_Remembered`` does not answer: one its rule finds wrong, or one its ``pick``
+    leaves to the column's full check (a code in a mark column)."""
+
+
+class _Remembered:
+    """What a cell rule makes of each cell's text, for cells that are fine, looked up a column at
+    a time at C speed: ``remembered(cells)`` is each cell's value, in row order.
+
+    Nearly every cell of nearly every file is fine, and their texts repeat from file to file,
+    so a column usually costs one dict lookup per cell (``itemgetter`` over a plain dict, the
+    quickest lookup there is) and no Python call per cell. Cells never seen are worked out and
+    remembered (``REMEMBERED`` texts at most, then forgotten all at once). A wrong cell is never
+    remembered and raises ``_Unusual``: the column is then checked value by value, which says on
+    which rows (``_Checker._each_cell``). ``pick`` keeps part of the rule's value, and may refuse
+    one with ``_Unusual``.
+    """
+
+    def __init__(self, rule: CellRule, pick: Callable[[Any], Any] | None = None):
+        self.rule, self.pick = rule, pick
+        self.known: dict[str, Any] = {}
+
+    def __call__(self, cells: Sequence[Any]) -> Sequence[Any]:
+        try:
+            if len(cells) > 1:  # (itemgetter of one cell is not a tuple)
+                return itemgetter(*cells)(self.known)
+            return tuple(self.known[cell] for cell in cells)
+        except KeyError:  # a cell never seen (or forgotten)
+            return tuple(map(self._learn(cells).__getitem__, cells))
+
+    def _learn(self, cells: Sequence[Any]) -> dict[Any, Any]:
+        """A table with every cell's value: ``known`` with the new cells added, or, when they do
+        not fit (or are not text), a table for these cells alone."""
+        distinct = set(cells)
+        learned = {cell: self._value(cell) for cell in distinct.difference(self.known)}
+        if not all(type(cell) is str for cell in learned):  # 1 and True are equal keys
+            return {cell: self._value(cell) for cell in distinct}
+        if len(self.known) + len(learned) > REMEMBERED:
+            self.known.clear()
+            if len(distinct) > REMEMBERED:
+                return {cell: self._value(cell) for cell in distinct}
+            learned = {cell: self._value(cell) for cell in distinct}
+        self.known.update(learned)
+        return self.known
+
+    def _value(self, cell: Any) -> Any:
+        value, problem = self.rule(cell_text(cell))
+        if problem is not None:
+            raise _Unusual
+        return value if self.pick is None else self.pick(value)
+
+
+def _mark(value: tuple[int | None, str | None]) -> int | None:
+    """The mark of a raw-mark cell's (mark, code); a code is left to the column's full check."""
+    mark, code = value
+    if code is not None:
+        raise _Unusual
+    return mark
 
 
 class _CellRules:
@@ -291,12 +390,35 @@ class _CellRules:
         self.ta: dict[str, CellRule] = {
             key: _remembered(partial(self._ta, TA_LABELS[key], codes))
             for key, codes in self.ta_codes.items()}
+        # The same rules looked up a column at a time (_Remembered), and the header mappings.
+        self.score_of = _Remembered(self.score, itemgetter(0))
+        self.meant_of = _Remembered(self.score, itemgetter(1))
+        self.outcome_of = _Remembered(self.outcome)
+        self.gender_of = _Remembered(self.gender)
+        self.nc_year_of = _Remembered(self._nc_year_verdict)
+        self.mark_of = {key: _Remembered(rule, _mark) for key, rule in self.raw.items()}
+        self.raw_keys = {subject: [key for key in self.raw if key.startswith(f"{subject}_")]
+                         for subject in tests["subjects"]}
+        self.ta_of = {key: _Remembered(rule) for key, rule in self.ta.items()}
+        self._dob_of: dict[date, _Remembered] = {}
+        self.mapped_headers: dict[tuple[Any, ...], dict[str, tuple[int, str]]] = {}
+        # the columns of which a KS2 file has at least one (looks_like)
+        self.marks = frozenset({f"{s}_score" for s in tests["subjects"]} | set(TA_LABELS))
+
+    def dob_of(self, today: date) -> _Remembered:
+        """The date-of-birth rule for files checked on ``today`` (a few days at a time)."""
+        remembered = self._dob_of.get(today)
+        if remembered is None:
+            if len(self._dob_of) >= 4:
+                self._dob_of.clear()
+            remembered = self._dob_of[today] = _Remembered(partial(self.dob, today))
+        return remembered
 
     def _score(self, text: str) -> Verdict:
         """(score, the outcome it means): a code such as A means itself and no score."""
         value = text.upper()
         if value in self.is_no_score:
-            return (None, value), None
+            return (None, sys.intern(value)), None  # interned: see _outcome
         if not value:
             return (None, None), None
         score = whole_number(value)
@@ -306,9 +428,13 @@ class _CellRules:
 
     def _outcome(self, text: str) -> Verdict:
         outcome = text.upper() or None
-        if outcome is not None and outcome not in self.is_outcome:
+        if outcome is None:
+            return None, None
+        if outcome not in self.is_outcome:
             return None, ("test-outcome", self.outcome_message)
-        return outcome, None
+        # interned, as the score's outcome is: a column of outcomes and the one its scores mean
+        # are then compared a pupil at a time by identity, not by their text (_Checker._test)
+        return sys.intern(outcome), None
 
     def _raw(self, low: int, high: int, text: str) -> Verdict:
         """(mark, code): a code in a mark column is no mark."""
@@ -353,6 +479,10 @@ class _CellRules:
     def _nc_year(text: str) -> int | None:
         return whole_number(NC_YEAR_PREFIX.sub("", text))
 
+    def _nc_year_verdict(self, text: str) -> Verdict:
+        """The NC year as a cell rule's answer: it is never wrong, only unreadable (None)."""
+        return self.nc_year(text), None
+
 
 _cell_rules: _CellRules | None = None
 
@@ -394,9 +524,10 @@ class _Checker:
     """One file's rows under the cell rules, with the file's own header names for the
     ``Column:`` of each message.
 
-    The rules run a column at a time, once per distinct value (``_by_value``); what they find is
-    handed to ``errors`` in row order (``ColumnFindings``), so the report is the one checking row
-    by row gives. The methods run in the order the checks of one row are reported in.
+    The rules run a column at a time: a column of cells that are all fine is looked up at C speed
+    (``_Remembered``), any other is checked once per distinct value (``_each_cell``); what they
+    find is handed to ``errors`` in row order (``ColumnFindings``), so the report is the one
+    checking row by row gives. The methods run in the order the checks of one row are reported in.
     """
 
     def __init__(self, columns: dict[str, tuple[int, str]], today: date):
@@ -407,6 +538,8 @@ class _Checker:
         self.found = ColumnFindings()
         self.dfe_rows: dict[str, list[int]] = {}
         self.upn_rows: dict[str, list[int]] = {}
+        # the rows' UPNs when each is valid and none is there twice (upn_rows is then empty)
+        self.valid_upns: set[str] | None = None
         self.dfe_invalid = False
         self.dfe_column: str | None = None
         if "dfe" in columns:
@@ -422,37 +555,43 @@ class _Checker:
         without any result is a warning."""
         self._dfe(pupils)
         upns = self._upns(pupils)
-        forenames = self._column(pupils, "forename", partial(self._name, "forename"))
-        surnames = self._column(pupils, "surname", partial(self._name, "surname"))
-        dobs = self._column(pupils, "dob", partial(self.rules.dob, self.today))
-        genders = self._column(pupils, "gender", self.rules.gender)
-        nc_years = _each(pupils.column("nc_year"), self.rules.nc_year)
-        results: dict[str, list[Any]] = {}
+        forenames = self._names(pupils, "forename")
+        surnames = self._names(pupils, "surname")
+        dobs = self._column(pupils, "dob", partial(self.rules.dob, self.today),
+                            self.rules.dob_of(self.today))
+        genders = self._column(pupils, "gender", self.rules.gender, self.rules.gender_of)
+        nc_years = self.rules.nc_year_of(pupils.column("nc_year"))  # never wrong
+        results: dict[str, Sequence[Any]] = {}
         for subject in self.subjects:
             results.update(self._test(pupils, subject))
         for key in TA_LABELS:
-            results[key] = self._column(pupils, key, self.rules.ta[key])
+            results[key] = self._column(pupils, key, self.rules.ta[key], self.rules.ta_of[key])
         self.found.hand_to(errors)
-        keys = list(results)
-        records = []
-        for row, upn, forename, surname, gender, dob, nc_year, values in zip(
-                pupils.rows, upns, forenames, surnames, genders, dobs, nc_years,
-                zip(*results.values())):
-            if values.count(None) == len(values):  # not one result
-                warnings.add("no-results", "No results in the file for this pupil; the pupil will "
-                             "not be counted in reports.", self.name("upn"), row)
-            records.append(PupilRecord(row, upn, forename, surname, gender, dob, nc_year,
-                                       dict(zip(keys, values))))
-        return records
+        for row in _without_results(pupils.rows, list(results.values())):
+            warnings.add("no-results", "No results in the file for this pupil; the pupil will "
+                         "not be counted in reports.", self.name("upn"), row)
+        # a record per pupil, made by a C loop (map) calling code compiled for the result keys
+        return list(map(_records_maker(tuple(results)), pupils.rows, upns, forenames, surnames,
+                        genders, dobs, nc_years, *results.values()))
 
-    def _column(self, pupils: _Pupils, key: str, rule: CellRule) -> list[Any]:
-        """The value ``rule`` gives each row's cell of the column; what it finds wrong is reported
-        on the cell's row."""
+    def _column(self, pupils: _Pupils, key: str, rule: CellRule,
+                remembered: _Remembered) -> Sequence[Any]:
+        """The value ``rule`` gives each row's cell of the column (``remembered`` is the same
+        rule for cells that are fine); what it finds wrong is reported on the cell's row."""
         self.found.next_check()
         cells = pupils.column(key)
+        try:
+            return remembered(cells)
+        except _Unusual:
+            return self._each_cell(pupils, key, cells, rule)
+
+    def _each_cell(self, pupils: _Pupils, key: str, cells: Sequence[Any],
+                   rule: CellRule) -> list[Any]:
+        """``_column`` for a column with a cell that is wrong (or unusual): ``rule`` once per
+        distinct value (see _by_value), and each wrong cell reported on its row."""
         values: dict[Any, Any] = {}
         problems: dict[Any, tuple[str, str]] = {}
-        for cell in set(cells):  # each distinct value once (see _by_value)
+        for cell in set(cells):
             values[cell], problem = rule(cell_text(cell))
             if problem:
                 problems[cell] = problem
@@ -471,7 +610,13 @@ class _Checker:
             return
         self.found.next_check()
         if "dfe" in self.columns:
-            dfes = _each(pupils.column("dfe"), str)
+            cells = pupils.column("dfe")
+            if cells and cells.count(cells[0]) == len(cells):  # one school's file: one number
+                dfe = str(cell_text(cells[0]))
+                if dfe and dfe_is_valid(dfe):
+                    self.dfe_rows[dfe] = list(pupils.rows)
+                    return
+            dfes = _each(cells, str)
         else:
             dfes = [f"{la}{estab.zfill(4)}" if la and estab else "" for la, estab in
                     zip(_each(pupils.column("la"), str), _each(pupils.column("estab"), str))]
@@ -485,51 +630,155 @@ class _Checker:
                 self.dfe_invalid = True
                 self.found.add("dfe-invalid", "Invalid DFE detected.", self.dfe_column, row)
 
-    def _upns(self, pupils: _Pupils) -> list[str]:
-        """Each row's UPN in capitals; a valid one is recorded in ``upn_rows``."""
+    def _upns(self, pupils: _Pupils) -> Sequence[str]:
+        """Each row's UPN in capitals; a valid one is recorded in ``upn_rows``, unless every one
+        is valid and none is there twice (``valid_upns``), as in nearly every file: that is
+        found for the whole column at once (``all_valid_upns``)."""
         self.found.next_check()
+        cells = pupils.column("upn")
+        upns: Sequence[str]
+        if all_valid_upns(cells):  # capitals and digits: already what upper and strip would give
+            upns, valid = cells, True
+        else:
+            upns = list(map(str.upper, map(str.strip, cells)))
+            valid = all_valid_upns(upns)
+        distinct = set(upns)
+        if valid and len(distinct) == len(upns):
+            self.valid_upns = distinct
+            return upns
         column = self.name("upn")
-        upns = _each(pupils.column("upn"), str.upper)
         for row, upn in zip(pupils.rows, upns):
             check_upn(upn, column, row, self.found, self.upn_rows)
         return upns
 
+    def _names(self, pupils: _Pupils, key: str) -> list[str]:
+        """A name column's texts; a blank one is reported (names are too varied to remember)."""
+        self.found.next_check()
+        cells = pupils.column(key)
+        names = list(map(str.strip, cells))
+        if all(names):
+            return names
+        return self._each_cell(pupils, key, cells, partial(self._name, key))
+
     def _name(self, key: str, text: str) -> Verdict:
         return text, None if text else ("name-missing", f"{self.name(key)} must have a value.")
 
-    def _test(self, pupils: _Pupils, subject: str) -> dict[str, list[Any]]:
+    def _scores(self, pupils: _Pupils,
+                key: str) -> tuple[Sequence[int | None], Sequence[str | None]]:
+        """A scaled-score column: each row's score, and the outcome it means."""
+        self.found.next_check()
+        cells = pupils.column(key)
+        try:
+            return self.rules.score_of(cells), self.rules.meant_of(cells)
+        except _Unusual:
+            return _unzip(self._each_cell(pupils, key, cells, self.rules.score))
+
+    def _marks(self, pupils: _Pupils,
+               key: str) -> tuple[Sequence[int | None], Sequence[str | None] | None]:
+        """A raw-mark column: each row's mark, and each row's code (None: the column has none)."""
+        self.found.next_check()
+        cells = pupils.column(key)
+        try:
+            return self.rules.mark_of[key](cells), None
+        except _Unusual:
+            return _unzip(self._each_cell(pupils, key, cells, self.rules.raw[key]))
+
+    def _test(self, pupils: _Pupils, subject: str) -> dict[str, Sequence[Any]]:
         """One test's scaled score, outcome and raw marks on each row; a code in a mark column is
         the outcome."""
         score_key, outcome_key = f"{subject}_score", f"{subject}_outcome"
-        scores, meant = _unzip(self._column(pupils, score_key, self.rules.score))
-        outcomes = self._column(pupils, outcome_key, self.rules.outcome)
-        found: dict[str, list[Any]] = {score_key: scores}
-        raw_codes: list[str | None] = [None] * len(pupils.rows)
-        for raw_key in self.raw_ranges:
-            if not raw_key.startswith(f"{subject}_"):
-                continue
+        scores, meant = self._scores(pupils, score_key)
+        outcomes = self._column(pupils, outcome_key, self.rules.outcome, self.rules.outcome_of)
+        # score, outcome (given its place now, its value below), then the raw marks
+        found: dict[str, Sequence[Any]] = {score_key: scores, outcome_key: outcomes}
+        raw_codes: list[str | None] | None = None  # None: no code in any mark column
+        for raw_key in self.rules.raw_keys[subject]:
             if raw_key not in self.columns:
                 if raw_key == f"{subject}_raw":
                     found[raw_key] = [None] * len(pupils.rows)
                 continue
-            found[raw_key], codes = _unzip(self._column(pupils, raw_key, self.rules.raw[raw_key]))
-            if any(codes):
-                raw_codes = [first or code for first, code in zip(raw_codes, codes)]
-        self._agreement(pupils, outcome_key, outcomes, meant)
-        found[outcome_key] = [outcome or from_score or raw_code for outcome, from_score, raw_code
-                              in zip(outcomes, meant, raw_codes)]
-        return {score_key: found.pop(score_key), outcome_key: found.pop(outcome_key), **found}
+            found[raw_key], codes = self._marks(pupils, raw_key)
+            if codes is not None and any(codes):
+                raw_codes = [first or code for first, code in
+                             zip(raw_codes or [None] * len(pupils.rows), codes)]
+        same = outcomes == meant  # then no outcome disagrees with its score, nor needs one
+        self._agreement(pupils, outcome_key, outcomes, meant, same)
+        found[outcome_key] = _outcomes(outcomes, meant, raw_codes, same)
+        return found
 
-    def _agreement(self, pupils: _Pupils, outcome_key: str, outcomes: list[str | None],
-                   meant: list[str | None]) -> None:
-        """An outcome given with a scaled score must be the one the score means."""
+    def _agreement(self, pupils: _Pupils, outcome_key: str, outcomes: Sequence[str | None],
+                   meant: Sequence[str | None], same: bool) -> None:
+        """An outcome given with a scaled score must be the one the score means (``same``: each
+        outcome is the one its score means, so none disagrees)."""
         self.found.next_check()
-        if not any(outcomes):
+        if same or not any(outcomes):
             return
         column = self.name(outcome_key)
         for row, outcome, from_score in zip(pupils.rows, outcomes, meant):
             if outcome and from_score and outcome != from_score:
                 self.found.add("outcome-mismatch", self.rules.agree_message, column, row)
+
+
+# A record's fields before its results, as _records_maker's function takes them.
+RECORD_FIELDS = ("row", "upn", "forename", "surname", "gender", "dob", "nc_year")
+
+
+@lru_cache(maxsize=16)  # one per set of result columns: a configuration has one or two
+def _records_maker(keys: tuple[str, ...]) -> Callable[..., PupilRecord]:
+    """A function of a row's ``RECORD_FIELDS`` and one value per result key that makes the row's
+    ``PupilRecord``, compiled for the keys (as dataclasses and namedtuple compile their methods).
+
+    A KS2 file makes a results dict of some twenty keys per pupil, and making dicts is most of
+    what is left of checking one. Here the dict is made as the attributes of a throwaway
+    object: the instances of one class share their attribute names (key-sharing dictionaries,
+    PEP 412), so its ``__dict__`` is made without putting each key into a table of its own,
+    about twice as quick as a dict display. It is a dict like any other, its keys in this order.
+    Keys that cannot be attribute names get a dict display instead.
+    """
+    names = [f"value{n}" for n in range(len(keys))]
+    fields = ", ".join(RECORD_FIELDS)
+    if all(_attribute_name(key) for key in keys):
+        lines = ["results = new(Results)"]
+        lines += [f"results.{key} = {name}" for key, name in zip(keys, names)]
+        results = "results.__dict__"
+    else:
+        lines = []
+        results = "{" + ", ".join(f"{key!r}: {name}" for key, name in zip(keys, names)) + "}"
+    lines.append(f"return PupilRecord({fields}, {results})")
+    source = "".join([f"def make({fields}, {', '.join(names)}):\n",
+                      *(f"    {line}\n" for line in lines)])
+    namespace = {"new": object.__new__, "Results": type("Results", (), {}),
+                 "PupilRecord": PupilRecord}
+    exec(source, namespace)  # the keys are checked attribute names, or repr'd
+    return namespace["make"]
+
+
+def _attribute_name(key: str) -> bool:
+    """Whether ``obj.key = value`` can be written for the key, meaning an attribute of its own."""
+    return key.isidentifier() and not keyword.iskeyword(key) and not key.startswith("__")
+
+
+def _outcomes(outcomes: Sequence[str | None], meant: Sequence[str | None],
+              raw_codes: list[str | None] | None, same: bool) -> Sequence[str | None]:
+    """Each row's outcome: the one given, else the one the score means, else a mark column's
+    code. Without codes, outcomes the same as the scores' (``same``) or none given at all need
+    no row loop."""
+    if raw_codes is None:
+        if same:
+            return outcomes
+        if not any(outcomes):
+            return meant
+        raw_codes = [None] * len(outcomes)
+    return [outcome or from_score or raw_code for outcome, from_score, raw_code
+            in zip(outcomes, meant, raw_codes)]
+
+
+def _without_results(rows: list[int], columns: list[Sequence[Any]]) -> list[int]:
+    """The rows with no result in any column. A column with a value on every row (one C scan)
+    means there are none, without looking at each row."""
+    if not columns or any(None not in column for column in columns):
+        return []
+    return [row for row, values in zip(rows, zip(*columns)) if values.count(None) == len(values)]
 
 
 def file_name_dfe(file_name: str | None) -> str | None:
@@ -547,7 +796,8 @@ def _school(checker: _Checker, file_name: str | None, errors: Findings, warnings
     named = file_name_dfe(file_name)
     column, rows = checker.dfe_column, checker.dfe_rows
     if rows:
-        school = Counter({dfe: len(where) for dfe, where in rows.items()}).most_common(1)[0][0]
+        school = (next(iter(rows)) if len(rows) == 1 else
+                  Counter({dfe: len(where) for dfe, where in rows.items()}).most_common(1)[0][0])
         for dfe, where in rows.items():
             if dfe != school:
                 for row in where:

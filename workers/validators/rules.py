@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from config.codes import la_codes
@@ -82,6 +83,47 @@ def upn_problem(upn: str) -> str | None:
 
 def is_valid_upn(upn: str) -> bool:
     return upn_problem(upn) is None
+
+
+# A column of UPNs checked at once (all_valid_upns): each UPN and a newline, in ASCII, where a
+# UPN's last character is a digit or a check letter (no I, O or S).
+_UPN_LINES = re.compile(r"(?:[A-Z][0-9]{11}[0-9ABCDEFGHJKLMNPQRTUVWXYZ]\n)*")
+_UPN_LINE = 14
+# Each letter and digit as the character whose code is its value in the check-letter sum.
+_CHAR_CODES = str.maketrans({char: chr(value) for char, value in CHAR_VALUES.items()})
+# The weights as a number of 16-bit places, weight w at place 13 - w: multiplied by the UPN
+# characters' codes, place 12 of each UPN's line is that UPN's weighted sum (see all_valid_upns).
+_WEIGHTS = sum(weight << (16 * (13 - weight)) for weight in CHECK_WEIGHTS)
+# The check letter of each weighted sum a UPN of the usual shape can have (at most 22 x 90),
+# indexed by the sum: a table for str.translate.
+_LETTER_OF_SUM = "".join(CHECK_LETTERS[total % 23] for total in range(22 * 90 + 1))
+
+
+def all_valid_upns(upns: Sequence[str]) -> bool:
+    """Whether every UPN is valid (``upn_problem`` None), worked out for the whole column at once.
+
+    A file's UPNs are all different, so checking them one by one costs Python calls per pupil
+    (as long as reading a KS2 file takes). Here one regex checks every UPN's shape and one big-number
+    product works out every weighted sum: the lines' character codes are the 16-bit places of one
+    number, and multiplying it by ``_WEIGHTS`` adds up, at place 12 of each line, weight times
+    value over that UPN's characters 2..13. No place of the product reaches 2**16 (at most 12
+    weights of 13 or less times an ASCII code), so none carries into the next. False means at
+    least one UPN is not valid, or is not plain ASCII: check those one by one.
+    """
+    if not upns:
+        return True
+    lines = "\n".join(upns) + "\n"
+    # the length: every newline is a separator, so each UPN is exactly its line's 13 characters
+    if (len(lines) != _UPN_LINE * len(upns) or not lines.isascii()
+            or not _UPN_LINES.fullmatch(lines)):
+        return False
+    codes = lines.translate(_CHAR_CODES).encode("utf-16-le")
+    product = int.from_bytes(codes, "little") * _WEIGHTS
+    places = memoryview(product.to_bytes(len(codes) + 2 * _UPN_LINE, "little")).cast("H")
+    # place 12 of each line, as the character whose code is the sum (the bytes are little-endian
+    # whatever the machine's order: the cast only groups them in twos)
+    sums = places[12:len(lines):_UPN_LINE].tobytes().decode("utf-16-le")
+    return sums.translate(_LETTER_OF_SUM) == lines[::_UPN_LINE]
 
 
 def dfe_is_valid(dfe: str) -> bool:

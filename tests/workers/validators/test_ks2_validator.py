@@ -897,3 +897,51 @@ def test_control_characters_are_counted_the_same_in_text_of_any_encoding(encodin
     assert len(ks2.read_csv(with_controls(allowed), MAX_ROWS)) == 41
     with pytest.raises(UnreadableFile, match="not a CSV text file"):
         ks2.read_csv(with_controls(allowed + 1), MAX_ROWS)
+
+
+# --- remembered rules and compiled records (speed, without changing a result) -------------------
+
+def _outcome(result):
+    """All a result says, to compare two checks of the same file."""
+    return (result.school, lines(result.errors), lines(result.warnings),
+            [(p.row, p.upn, p.forename, p.surname, p.gender, p.dob, p.nc_year, list(p.results.items()))
+             for p in result.pupils])
+
+
+def _varied_files():
+    """Valid files, files with wrong cells of every kind, and files with odd spellings."""
+    valid = [pupil(n, read_score=str(80 + n), read_outcome="AS" if 80 + n >= 100 else "NS")
+             for n in range(1, 40)]
+    wrong = [pupil(1, read_score="79"), pupil(2, mat_raw="111"), pupil(3, ta_writing="XYZ"),
+             pupil(4, dob="31/02/2014"), pupil(5, gender="x"), pupil(6, forename=""),
+             pupil(7, upn=upn(7).lower()), pupil(1), pupil(9, read_outcome="NS", read_score="101"),
+             pupil(10, mat_raw="A", mat_outcome="", mat_score=""), pupil(11, gps_score=" 0100 ")]
+    odd = [pupil(n, read_score=f" {90 + n} ", mat_raw=f"0{n}", ta_reading=" pk1 ") for n in range(1, 9)]
+    return [valid, wrong, odd, valid[:1], wrong[:3]]
+
+
+def test_a_file_is_checked_the_same_when_the_remembered_texts_are_forgotten(monkeypatch):
+    files = _varied_files()
+    first = [_outcome(check(rows)) for rows in files]
+    monkeypatch.setattr(ks2, "REMEMBERED", 3)  # forgotten on nearly every column
+    monkeypatch.setattr(ks2, "MAPPED_HEADERS", 1)
+    for _ in range(2):
+        assert [_outcome(check(rows)) for rows in files] == first
+
+
+def test_a_pupils_results_keep_the_order_of_the_columns_checked():
+    result = check([pupil(1)])
+    assert list(result.pupils[0].results)[:3] == ["read_score", "read_outcome", "read_raw"]
+    assert list(result.pupils[0].results)[-4:] == ["ta_writing", "ta_science", "ta_reading", "ta_maths"]
+
+
+@pytest.mark.parametrize("keys", [("read_score", "ta_writing"), ("read score", "class", "__x", "ok")])
+def test_a_compiled_record_is_the_record_the_constructor_makes(keys):
+    """Result keys that cannot be attribute names are made by a dict display instead."""
+    fields = (2, "A801200115001", "Amara", "Ahmed", "F", date(2014, 10, 1), 6)
+    values = list(range(len(keys)))
+    made = ks2._records_maker(keys)(*fields, *values)
+    expected = ks2.PupilRecord(*fields, dict(zip(keys, values)))
+    assert made == expected
+    assert list(vars(made).items()) == list(vars(expected).items())
+    assert list(made.results.items()) == list(expected.results.items())

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, cell_text, dfe_is_valid, is_valid_upn, parse_date, upn_check_letter,
-    upn_problem, whole_number,
+    UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, dfe_is_valid, is_valid_upn, parse_date,
+    upn_check_letter, upn_problem, whole_number,
 )
 from workers.validators.workbook import is_blank_row
 
@@ -78,6 +78,37 @@ def test_the_upn_format_message_is_the_seed_wording():
 
 def test_a_upn_followed_by_a_newline_is_not_valid():
     assert upn_problem("R201100018042\n") == "upn-format"
+
+
+def test_a_column_of_valid_upns_is_valid_all_at_once():
+    assert all_valid_upns(DOMAIN_VALID_UPNS)
+    assert all_valid_upns(DOMAIN_VALID_UPNS[:1]) and all_valid_upns([])
+
+
+@pytest.mark.parametrize("bad", [
+    "", "Q207000016049", "r201100018042", " R201100018042", "R20110001804", "R2011000180420",
+    "A80120011500I", "T20110001804S", "R2011000\n18042", "R201100018042\nB801200005001", "Ä201100018042",
+])
+def test_one_upn_that_is_not_valid_makes_the_column_not_valid_all_at_once(bad):
+    for place in range(len(DOMAIN_VALID_UPNS) + 1):
+        column = [*DOMAIN_VALID_UPNS[:place], bad, *DOMAIN_VALID_UPNS[place:]]
+        assert not all_valid_upns(column), column
+
+
+def test_every_changed_digit_or_check_letter_is_found_all_at_once():
+    upn = "B801200005001"
+    for position in range(13):
+        for char in "0123456789ABCDEFGHJKLMNPQRTUVWXYZ":
+            changed = upn[:position] + char + upn[position + 1:]
+            column = [*DOMAIN_VALID_UPNS, changed]
+            assert all_valid_upns(column) == (upn_problem(changed) is None), changed
+
+
+def test_a_valid_upn_in_digits_of_another_script_is_left_to_the_one_by_one_check():
+    upn = "A" + "80120011500".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) + "1"
+    upn = upn_check_letter(upn) + upn[1:]
+    assert upn_problem(upn) is None
+    assert not all_valid_upns([upn])  # not plain ASCII: False means "check them one by one"
 
 
 # --- DfE number --------------------------------------------------------------------------------
