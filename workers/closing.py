@@ -7,8 +7,10 @@ no job can exist twice. Jobs are only handed to the broker after that commit.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -71,9 +73,9 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
         window = session.scalar(select(WindowRow).where(WindowRow.collection_key == collection.key,
                                                         WindowRow.number == number))
         window.pool = pool_to_json(pool)
-        school_reports = _add_reports(session, [
+        school_reports = _add_reports(session, (
             {"kind": SCHOOL, "school_id": school_id, "upload_ids": upload_ids, "status": "pending"}
-            for school_id, upload_ids in reporting], collection.key, number)
+            for school_id, upload_ids in reporting), collection.key, number)
         reported = {school_id for school_id, _ in reporting}
         trust_ids = sorted({trust_id for school_id, trust_id, phase in session.execute(
             select(School.id, School.trust_id, School.phase).where(School.trust_id.is_not(None)))
@@ -99,16 +101,17 @@ def refresh_statistics(app: App, table: str) -> None:
             connection.execute(text(f"ANALYZE {table}"))
 
 
-def _add_reports(session: Session, rows: list[dict], collection_key: str, window: int,
+def _add_reports(session: Session, rows: Iterable[dict], collection_key: str, window: int,
                  batch: int = 1000) -> list[int]:
-    """Insert report rows in batches (no ORM objects held for 16,000 schools); their ids."""
+    """Insert report rows a batch at a time (no ORM objects, and never every row's dict at once
+    for 16,000 schools); their ids."""
     now = utcnow()
     ids: list[int] = []
-    for start in range(0, len(rows), batch):
+    rows = iter(rows)
+    while part := list(islice(rows, batch)):
         ids += session.scalars(insert(Report).returning(Report.id), [
             {"collection_key": collection_key, "window_number": window, "school_id": None,
-             "trust_id": None, "files": [], "created_at": now, **row}
-            for row in rows[start:start + batch]]).all()
+             "trust_id": None, "files": [], "created_at": now, **row} for row in part]).all()
     return ids
 
 

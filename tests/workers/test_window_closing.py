@@ -264,3 +264,14 @@ def test_regenerating_a_trust_schools_reports_sends_the_trust_a_new_bundle_after
     assert statuses[again.report_id] == "released"
     assert statuses[again.trust_report_id] == "released"
     assert len(emails(app, "trust-reports")) == 2
+
+
+def test_report_rows_are_written_a_batch_at_a_time_and_come_back_in_order(app):
+    from workers.closing import _add_reports
+    with app.sessions.begin() as session:
+        school_ids = list(session.scalars(select(School.id).order_by(School.id)))[:5]
+        ids = _add_reports(session, ({"kind": "school", "school_id": s, "status": "pending"}
+                                     for s in school_ids), KEY, 1, batch=2)
+        written = session.execute(select(Report.id, Report.school_id).where(Report.id.in_(ids))
+                                  .order_by(Report.id)).all()
+    assert len(ids) == 5 and [s for _, s in written] == school_ids and [i for i, _ in written] == ids
