@@ -6,7 +6,7 @@ Calling it again for the same source returns the earlier submission (invariant 2
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -32,6 +32,8 @@ class Receipt:
     submission_id: int
     upload_ids: list[int]
     duplicate: bool
+    to_check: list[int] = field(default_factory=list)   # a new submission's files to validate
+    to_send: list[int] = field(default_factory=list)    # ... and the answers it queued
 
 
 def receive(app: App, data: bytes, *, file_name: str, sender: str, channel: str,
@@ -75,7 +77,12 @@ def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, chan
             receipt = _record(app, session, files, raw, digest, sender=sender, channel=channel,
                               source_ref=source_ref, received_at=received_at, message_id=message_id)
     # Committed: now hand the work to the broker. A duplicate whose enqueue was lost is re-sent.
-    _enqueue_pending(app, receipt)
+    if receipt.duplicate:
+        _enqueue_pending(app, receipt)
+    else:  # what to hand over is known from the transaction itself: no need to look it up
+        for upload_id in receipt.to_check:
+            enqueue_validation(app, upload_id)
+        enqueue_email(app, outbox_ids=receipt.to_send)
     return receipt
 
 
@@ -128,13 +135,15 @@ def _record(app: App, session: Session, files: list[tuple[str, bytes]],
         audit(session, sender, "upload", upload.id, "received", channel=channel,
               file_name=upload.file_name, size=upload.size, content_hash=upload.content_hash,
               submission=submission.id)
-    answers.queue_receipt(session, app.settings, uploads)
+    emails = [answers.queue_receipt(session, app.settings, uploads)]
     if refused and len(uploads) == 1:
-        answers.queue_result(session, app.settings, refused[0])
+        emails.append(answers.queue_result(session, app.settings, refused[0]))
     elif refused and not any(u.status == UploadStatus.PROCESSING for u in uploads):
         submission.answered_at = received_at
-        answers.queue_bulk_result(session, app.settings, submission)
-    return Receipt(submission.id, [u.id for u in uploads], duplicate=False)
+        emails.append(answers.queue_bulk_result(session, app.settings, submission))
+    return Receipt(submission.id, [u.id for u in uploads], duplicate=False,
+                   to_check=[u.id for u in uploads if u.status == UploadStatus.PROCESSING],
+                   to_send=[e.id for e in emails if e is not None])
 
 
 def _enqueue_pending(app: App, receipt: Receipt) -> None:
