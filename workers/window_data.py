@@ -64,24 +64,18 @@ def _merged(rows) -> dict[str, tuple[str, str, dict]]:
     return merged
 
 
-def _pupils(session: Session, rows, kind: str,
-            priors: dict[str, dict] | None = None) -> list[Pupil]:
-    merged = _merged(rows)
-    if priors is None:
-        priors = ks1_priors(session, list(merged)) if kind == "ks2" else {}
+def _pupils(rows, priors: dict[str, dict]) -> list[Pupil]:
     return [Pupil(upn, forename, surname, results, priors.get(upn))
-            for upn, (forename, surname, results) in merged.items()]
+            for upn, (forename, surname, results) in _merged(rows).items()]
 
 
-def ks1_priors(session: Session, upns: list[str] | Select) -> dict[str, dict]:
+def ks1_priors(session: Session, upns: Select) -> dict[str, dict]:
     """KS2 pupils' KS1 teacher assessments, where the service holds them: a current KS1 template
     upload or a CTF's KS1 part for the same UPN (the latest received wins). Never guessed.
 
-    ``upns`` may be a query for them: a chunk of 100 schools has 4,500, and as many parameters
-    cost more to send and plan than the query's work. Only the three assessments are read out
-    of each row's results, by the database, rather than every KS1 pupil's whole results."""
-    if isinstance(upns, list) and not upns:
-        return {}
+    ``upns`` is a query for them: a chunk of 100 schools has 4,500, and as many parameters cost
+    more to send and plan than the query's work. Only the three assessments are read out of
+    each row's results, by the database, rather than every KS1 pupil's whole results."""
     results = PupilResult.results
     rows = session.execute(
         select(PupilResult.upn, Upload.format,
@@ -124,13 +118,12 @@ def pupils_by_school(session: Session, uploads: dict[int, list[int]],
     by_upload: dict[int, list] = defaultdict(list)
     for row in session.execute(_result_rows([u for ids in uploads.values() for u in ids])):
         by_upload[row.upload_id].append(row)
-    priors = None
+    priors: dict[str, dict] = {}
     if kind == "ks2":
         theirs = aliased(PupilResult)
         priors = ks1_priors(session, select(theirs.upn).where(theirs.upload_id.in_(
             [u for ids in uploads.values() for u in ids])))
-    return {school_id: _pupils(session, [row for u in ids for row in by_upload.pop(u, [])], kind,
-                               priors)
+    return {school_id: _pupils([row for u in ids for row in by_upload.pop(u, [])], priors)
             for school_id, ids in uploads.items()}
 
 

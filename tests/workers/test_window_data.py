@@ -2,7 +2,7 @@
 JSON operators pick the three assessments out of each row."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -47,13 +47,33 @@ def test_ks1_priors_come_from_a_template_or_a_ctfs_ks1_part_the_latest_received_
                              "C1": {"ks2": {"year": 2027}}})
     held(app, "ks1-template", 9, {"A1": {**ta, "ta_reading": "GDS"}}, status=UploadStatus.ERROR)
     held(app, "ks2-csv", 9, {"A1": {"ta_reading": "GDS", "ta_writing": "GDS", "ta_maths": "GDS"}})
+    held(app, "ks2-csv", 9, {"Z9": {}})
 
     with app.sessions() as session:
-        priors = ks1_priors(session, ["A1", "B1", "C1", "N1", "Z9"])
+        priors = ks1_priors(session, select(PupilResult.upn).distinct())
         ks2_pupils = select(PupilResult.upn).join(Upload).where(Upload.format == "ks2-csv")
-        assert ks1_priors(session, ks2_pupils) == {"A1": priors["A1"]}  # a query for the UPNs
-        assert ks1_priors(session, []) == {}
+        assert ks1_priors(session, ks2_pupils) == {"A1": priors["A1"]}  # only the KS2 pupils'
+        assert ks1_priors(session, ks2_pupils.where(Upload.id < 0)) == {}
     assert priors == {
         "A1": {"ta_reading": "EXS", "ta_writing": "WTS", "ta_maths": "GDS"},
         "B1": {"ta_reading": "PK4", "ta_writing": None, "ta_maths": "EXS"},  # the later CTF
     }
+
+
+def test_pupil_rows_are_written_the_same_by_copy_on_postgresql_and_by_insert_on_sqlite(app):
+    from workers.pipeline import RESULT_COLUMNS, insert_results
+    from workers.validators.result import PupilRecord
+    pupils = [PupilRecord(2, "A801200115001", "Zoë", "O'Brien, Jr", "F", date(2014, 10, 1), 6,
+                          {"read_score": 104, "ta_writing": "EXS", "note": "tab\there\nand \\ back",
+                           "blank": None}),
+              PupilRecord(3, "B801200115002", "Ali", "Khan", None, None, None, {})]
+    held(app, "ks2-csv", 0, {})
+    with app.sessions.begin() as session:
+        upload_id = session.scalar(select(Upload.id))
+        insert_results(session, upload_id, pupils)
+    with app.sessions() as session:
+        written = session.execute(select(*(getattr(PupilResult, c) for c in RESULT_COLUMNS))
+                                  .order_by(PupilResult.row)).all()
+    assert [tuple(row) for row in written] == [
+        (upload_id, p.row, p.upn, p.forename, p.surname, p.gender, p.dob, p.nc_year, p.results)
+        for p in pupils]
