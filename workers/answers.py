@@ -141,16 +141,18 @@ def queue_bulk_result(session: Session, settings: Settings, submission: Submissi
 
 def queue_result(session: Session, settings: Settings, upload: Upload,
                  replaced: Upload | None = None, collection_name: str | None = None,
-                 reports_by: str | None = None, kind: str = "result") -> OutgoingEmail | None:
+                 reports_by: str | None = None, kind: str = "result",
+                 in_bulk: bool | None = None) -> OutgoingEmail | None:
     """The outcome of an upload; ``kind`` is "confirmed" for the answer to a confirmation.
 
     In a bulk submission the uploader gets one combined answer instead, so this one goes to the
-    school's own contacts (None when it has none).
+    school's own contacts (None when it has none). ``in_bulk`` is looked up unless the caller
+    knows it.
     """
     school = _school_line(session, upload)
     cc = _copy_to(session, upload)
     to = None
-    if kind == "result" and _in_bulk(session, upload):
+    if kind == "result" and (_in_bulk(session, upload) if in_bulk is None else in_bulk):
         if not cc:
             return None
         to, cc = cc, []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from config.collections import in_london
 from intake import store
@@ -35,18 +35,23 @@ def process_upload(app: App, upload_id: int) -> list[int]:
         permitted = permitted_schools(session, sender)
         in_bulk = session.scalar(select(func.count()).select_from(Upload).where(
             Upload.submission_id == upload.submission_id)) > 1
+        # A school's own sender nearly always sends its own file: its roster is read now, in
+        # this transaction, rather than in one of its own once the file names the school.
+        rosters = {dfe: _roster(session, dfe) for dfe in permitted} if len(permitted) == 1 else {}
     data = store.read(path) if path else b""
     checked = check_file(data, collections=app.collections, when=received_at,
                          limits=app.settings.limits, file_name=file_name,
-                         context=ValidationContext(may_submit_for=permitted.__contains__,
-                                                   roster_for=lambda dfe: roster(app, dfe),
-                                                   ctf_parts_for=lambda dfe: ctf_parts(app, dfe)))
+                         context=ValidationContext(
+                             may_submit_for=permitted.__contains__,
+                             roster_for=lambda dfe: rosters[dfe] if dfe in rosters else roster(app, dfe),
+                             ctf_parts_for=lambda dfe: ctf_parts(app, dfe)))
     with app.sessions.begin() as session:
         school = _school_of(session, checked)  # locked first, always: no deadlocks
-        upload = session.get(Upload, upload_id, with_for_update=True)
+        upload = session.get(Upload, upload_id, with_for_update={"of": Upload},
+                             options=[joinedload(Upload.submission)])  # its Message-ID: the reply's
         if upload is None or upload.status != UploadStatus.PROCESSING:
             return []
-        email = _record_outcome(app, session, upload, checked, school)
+        email = _record_outcome(app, session, upload, checked, school, in_bulk)
         submission_id = upload.submission_id
     bulk = answer_bulk_if_complete(app, submission_id) if in_bulk else []
     return ([email.id] if email else []) + bulk
@@ -119,8 +124,12 @@ def is_known_sender(session: Session, sender: str) -> bool:
 def roster(app: App, dfe: str) -> set[str] | None:
     """UPNs on the school's template, or None when no roster is held for it."""
     with app.sessions() as session:
-        upns = set(session.scalars(select(Pupil.upn).join(School, School.id == Pupil.school_id)
-                                   .where(School.dfe == dfe)))
+        return _roster(session, dfe)
+
+
+def _roster(session: Session, dfe: str) -> set[str] | None:
+    upns = set(session.scalars(select(Pupil.upn).join(School, School.id == Pupil.school_id)
+                               .where(School.dfe == dfe)))
     return upns or None
 
 
@@ -137,7 +146,7 @@ def closed_windows(session: Session, collection_key: str) -> frozenset[int]:
 
 
 def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked,
-                    school: School | None):
+                    school: School | None, in_bulk: bool):
     upload.validated_at = utcnow()
     upload.format = checked.format
     collection = checked.collection
@@ -157,7 +166,7 @@ def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked
         if collection is not None:
             upload.collection_key = collection.key
         audit(session, "worker", "upload", upload.id, "refused", reason=reason)
-        return answers.queue_result(session, app.settings, upload)
+        return answers.queue_result(session, app.settings, upload, in_bulk=in_bulk)
 
     result = checked.result
     upload.stream = collection.stream_for(checked.format)
@@ -169,7 +178,7 @@ def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked
     if not result.valid or school is None:
         upload.status = UploadStatus.ERROR
         audit(session, "worker", "upload", upload.id, "invalid", errors=len(result.errors))
-        return answers.queue_result(session, app.settings, upload)
+        return answers.queue_result(session, app.settings, upload, in_bulk=in_bulk)
 
     upload.pupil_count = len(result.pupils)
     insert_results(session, upload.id, result.pupils)
@@ -179,8 +188,9 @@ def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked
         audit(session, "worker", "upload", upload.id, "validated", status=upload.status,
               pupils=upload.pupil_count, window=window.number)
         return answers.queue_result(session, app.settings, upload, collection_name=collection.name,
-                                    reports_by=reports_by)
-    return make_current(app, session, upload, collection.name, reports_by, actor="worker")
+                                    reports_by=reports_by, in_bulk=in_bulk)
+    return make_current(app, session, upload, collection.name, reports_by, actor="worker",
+                        in_bulk=in_bulk)
 
 
 RESULT_COLUMNS = ("upload_id", "row", "upn", "forename", "surname", "gender", "dob", "nc_year",
@@ -210,7 +220,7 @@ def insert_results(session: Session, upload_id: int, pupils: list) -> None:
 
 
 def make_current(app: App, session: Session, upload: Upload, collection_name: str,
-                 reports_by: str, actor: str, kind: str = "result"):
+                 reports_by: str, actor: str, kind: str = "result", in_bulk: bool | None = None):
     """Let a valid upload compete for current (latest received wins) and queue the result email."""
     with session.no_autoflush:
         before = _current(session, upload)
@@ -224,7 +234,8 @@ def make_current(app: App, session: Session, upload: Upload, collection_name: st
         audit(session, actor, "upload", before.id, "overwritten", by=winner.id)
     return answers.queue_result(session, app.settings, upload,
                                 replaced=before if winner is upload else None,
-                                collection_name=collection_name, reports_by=reports_by, kind=kind)
+                                collection_name=collection_name, reports_by=reports_by, kind=kind,
+                                in_bulk=in_bulk)
 
 
 def _current(session: Session, upload: Upload) -> Upload | None:

@@ -128,3 +128,31 @@ def test_a_claim_left_by_a_relay_that_died_mid_send_is_released_after_ten_minute
             claimed_at=utcnow() - timedelta(minutes=11)))
     assert release_stale_claims(app) == [receipt_id]
     assert send_outbox_email(app, receipt_id, Relay()) is True
+
+
+def test_a_built_message_reads_back_as_written_with_accents_long_lines_and_attachments(app, tmp_path):
+    import email
+    from datetime import datetime, timezone
+    from email import policy
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 " + bytes(range(256)) * 40)
+    rows = "Rows: " + ", ".join(map(str, range(2, 400)))  # one finding on 398 rows: one long line
+    outgoing = OutgoingEmail(
+        kind="result", to_addrs=["head@ecole.example"], cc_addrs=["data@trust.example", "it@trust.example"],
+        subject="File upload error: Année 6 résultats.xlsx", created_at=datetime.now(timezone.utc),
+        message_id="<ers.result.7@ers.localhost>", in_reply_to="<orig@school.example>",
+        text_body=f"Année 6\n\n{rows}\n", html_body=f"<p>{rows}</p>" * 3,
+        attachments=[{"path": str(pdf), "content_type": "application/pdf", "name": "Rapport é.pdf"}])
+    for attachments in (outgoing.attachments, []):
+        outgoing.attachments = attachments
+        raw = mailer.as_bytes(mailer.build_message(app.settings, outgoing), "\r\n")
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 998  # SMTP's limit
+        read = email.message_from_bytes(raw, policy=policy.default)
+        assert (read["Subject"], read["Cc"], read["References"]) == (
+            outgoing.subject, "data@trust.example, it@trust.example", "<orig@school.example>")
+        assert read.get_body(("plain",)).get_content().replace("\r\n", "\n") == outgoing.text_body
+        assert read.get_body(("html",)).get_content().replace("\r\n", "\n") == outgoing.html_body
+        assert [(a.get_filename(), a.get_content()) for a in read.iter_attachments()] == (
+            [("Rapport é.pdf", pdf.read_bytes())] if attachments else [])
+    assert mailer.recipients(mailer.build_message(app.settings, outgoing)) == [
+        "head@ecole.example", "data@trust.example", "it@trust.example"]
