@@ -79,9 +79,14 @@ def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, chan
     # Committed: now hand the work to the broker. A duplicate whose enqueue was lost is re-sent.
     if receipt.duplicate:
         _enqueue_pending(app, receipt)
-    else:  # what to hand over is known from the transaction itself: no need to look it up
-        for upload_id in receipt.to_check:
+    elif receipt.to_check:  # what to hand over is known from the transaction itself
+        # The receipt rides with the first file's job, whose worker sends it before checking:
+        # a message to the broker, and to a worker, fewer per upload.
+        first, *others = receipt.to_check
+        enqueue_validation(app, first, answers_first=receipt.to_send)
+        for upload_id in others:
             enqueue_validation(app, upload_id)
+    else:  # nothing to check (refused at once): the receipt and the refusal go straight out
         enqueue_email(app, outbox_ids=receipt.to_send)
     return receipt
 

@@ -20,8 +20,11 @@ RETRY_AFTER_MS = 2_000  # the outbox queue's first wait between attempts
 
 @dramatiq.actor(queue_name="uploads", max_retries=5, min_backoff=1_000, max_backoff=60_000,
                 time_limit=300_000)
-def validate_upload(upload_id: int) -> None:
+def validate_upload(upload_id: int, answers_first: list[int] = ()) -> None:
+    """Check one upload and answer. ``answers_first`` (its receipt) is sent before the file is
+    checked, so a sender hears that it arrived however long checking takes."""
     app = current()
+    answer(app, answers_first)
     try:
         outbox_ids = pipeline.process_upload(app, upload_id)
     except TimeLimitExceeded:

@@ -11,18 +11,35 @@ from workers import actors, mailer
 from workers.runner import drain
 
 
-def test_a_validation_job_sends_its_result_itself_and_queues_no_second_message(
+def test_a_validation_job_sends_the_receipt_it_carries_then_its_result_and_queues_no_other_message(
         app, stub_broker, stub_worker, monkeypatch):
-    queued = []
-    send = actors.send_email.send
-    monkeypatch.setattr(actors.send_email, "send", lambda i: queued.append(i) or send(i))
+    queued, relayed, jobs = [], [], []
+    monkeypatch.setattr(actors.send_email, "send", queued.append)
+    publish = actors.validate_upload.send_with_options
+    monkeypatch.setattr(actors.validate_upload, "send_with_options",
+                        lambda **options: jobs.append(options) or publish(**options))
+    relay = mailer.send_outbox_email
+    monkeypatch.setattr(mailer, "send_outbox_email",
+                        lambda app, outbox_id: relayed.append(outbox_id) or relay(app, outbox_id))
     receive(app, valid_ks1(ACORN), file_name="a.xlsx", sender=contact_of(ACORN), channel="cli")
     drain(stub_broker)
+    assert len(jobs) == 1  # one message for the upload, its receipt and all
     with app.sessions() as session:
         sent = dict(session.execute(select(OutgoingEmail.kind, OutgoingEmail.id)
                                     .where(OutgoingEmail.status == "sent")).all())
     assert set(sent) == {"receipt", "result"}
-    assert queued == [sent["receipt"]]  # the intake's receipt goes through the outbox queue
+    assert relayed == [sent["receipt"], sent["result"]]
+    assert queued == []
+
+
+def test_a_file_refused_at_once_has_its_receipt_and_refusal_sent_through_the_outbox_queue(
+        app, stub_broker):
+    from dataclasses import replace
+    app.settings = replace(app.settings, max_file_bytes=100)
+    receipt = receive(app, valid_ks1(ACORN), file_name="a.xlsx", sender=contact_of(ACORN),
+                      channel="cli")
+    assert receipt.to_check == [] and len(receipt.to_send) == 2
+    assert stub_broker.queues["outbox"].qsize() == 2 and stub_broker.queues["uploads"].qsize() == 0
 
 
 def test_an_answer_the_relay_cannot_take_now_waits_in_the_outbox_queue(app, monkeypatch):
