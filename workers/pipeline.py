@@ -27,7 +27,9 @@ from workers.validators.result import ValidationContext
 def process_upload(app: App, upload_id: int) -> list[int]:
     """Validate, persist, supersede, answer. Returns the outbox ids the caller should send."""
     with app.sessions() as session:
-        upload = session.get(Upload, upload_id)
+        upload = session.execute(select(  # what checking needs; the row is read whole, locked, later
+            Upload.status, Upload.uploaded_by, Upload.received_at, Upload.stored_path,
+            Upload.file_name, Upload.submission_id).where(Upload.id == upload_id)).one_or_none()
         if upload is None or upload.status != UploadStatus.PROCESSING:
             return []
         sender, received_at, path = upload.uploaded_by, upload.received_at, upload.stored_path
