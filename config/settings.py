@@ -40,6 +40,8 @@ DOCUMENTED = {
     "ERS_IMAP_POLL_SECONDS": ("longest wait between checks when IDLE reports nothing", "60"),
     "ERS_AUTHSERV_ID": ("server id in Authentication-Results to trust; when set, a sender's "
                         "DMARC (or aligned DKIM/SPF) must pass", ""),
+    "ERS_LOG_FORMAT": ("json (one object per line, for a log collector) or text", "text"),
+    "ERS_LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR", "INFO"),
     "ERS_REPORTS_DIR": ("where report PDFs and trust bundles are written", "$ERS_DATA_DIR/reports"),
     "ERS_REPORT_FONT_DIR": ("folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for report PDFs "
                             "(Helvetica, Western European letters only, when absent)",
@@ -58,6 +60,13 @@ class Limits:
     max_unzipped_bytes: int = 200_000_000
     max_compression_ratio: int = 200
     max_seconds: int = 120
+    # The workbook reader lays a sheet out as a full grid (rows x columns, ~40 bytes a cell) and
+    # copies a shared string into every cell that uses it, so both are bounded before it reads.
+    max_columns: int = 200
+    max_cells: int = 3_000_000
+    max_text_bytes: int = 50_000_000
+    max_zip_entries: int = 10_000    # parts of one workbook
+    max_zip_members: int = 500       # files in one bulk zip
 
 
 @dataclass(frozen=True)

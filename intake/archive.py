@@ -1,17 +1,24 @@
 """A zip of several schools' files (a trust's bulk upload) opened into its members, safely.
 
-Only a plain archive is opened: a workbook is itself a zip and stays whole. Anything that looks
-like a zip bomb is left unopened, so detection refuses it with its own clear message.
+Only a plain archive is opened: a workbook (or any other Office or OpenDocument file) is itself a
+zip and stays whole. Anything that looks like a zip bomb, holds too many files, is encrypted or
+has a member that does not inflate to the size its directory entry declares (no member is ever
+inflated past it) is left unopened, so detection refuses it with its own clear message. Member
+names are metadata only, cleaned like attachment names: ``../../evil.csv`` is ``evil.csv``.
 """
 from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from config.settings import Limits
+from intake.mail_message import safe_name
+from workers.validators.workbook import read_part
 
-MAX_MEMBERS = 500
+# A part only a package has: the file is a document, not an archive of results files.
+PACKAGE_PARTS = ("xl/workbook.xml", "[Content_Types].xml", "mimetype", "META-INF/manifest.xml")
 
 
 def members(data: bytes, limits: Limits) -> list[tuple[str, bytes]] | None:
@@ -20,16 +27,22 @@ def members(data: bytes, limits: Limits) -> list[tuple[str, bytes]] | None:
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = [e for e in archive.infolist() if not e.is_dir()
-                       and not any(part.startswith((".", "__MACOSX"))
-                                   for part in PurePosixPath(e.filename).parts)]
+            entries = [e for e in archive.infolist() if not e.is_dir() and not _hidden(e.filename)]
             names = {e.filename for e in archive.infolist()}
             unzipped = sum(e.file_size for e in entries)
-            if ("xl/workbook.xml" in names or "[Content_Types].xml" in names or not entries
-                    or len(entries) > MAX_MEMBERS or unzipped > limits.max_unzipped_bytes
-                    or unzipped > limits.max_compression_ratio * len(data)):
+            if (any(part in names for part in PACKAGE_PARTS) or not entries
+                    or len(entries) > limits.max_zip_members or unzipped > limits.max_unzipped_bytes
+                    or unzipped > limits.max_compression_ratio * len(data)
+                    or any(e.flag_bits & 0x1 for e in entries)):
                 return None
-            return [(PurePosixPath(e.filename.replace("\\", "/")).name, archive.read(e))
-                    for e in entries]
-    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
+            return [(safe_name(e.filename), read_part(archive, e)) for e in entries]
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
+            NotImplementedError):
         return None
+
+
+def _hidden(name: str) -> bool:
+    """A hidden file or folder (``.DS_Store``, ``__MACOSX/``): never results. ``..`` is no
+    hidden folder, only a path part, dropped with the rest of the path."""
+    return any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(name.replace("\\", "/")).parts
+               if part not in (".", ".."))

@@ -412,6 +412,33 @@ def cmd_outbox_retry(args) -> int:
     return 0
 
 
+def cmd_failures_list(args) -> int:
+    from config.collections import in_london
+    from workers import failures
+
+    jobs = failures.listed(_app(args), include_retried=args.all)
+    if not jobs:
+        print("No failed jobs." if args.all else "No failed jobs waiting (--all shows re-run ones).")
+    for job in jobs:
+        what = (f"upload #{job.args[0]}" if job.actor == "validate_upload" and job.args
+                else f"{job.actor}({', '.join(map(repr, job.args))})")
+        print(f"#{job.id}  {in_london(job.failed_at):%d/%m/%Y %H:%M}  {what}  after {job.attempts} "
+              f"attempt(s)" + (f"  re-run {in_london(job.retried_at):%d/%m/%Y %H:%M} by "
+                              f"{job.retried_by}" if job.retried_at else "")
+              + f"\n      error: {job.error}")
+    return 0
+
+
+def cmd_failures_retry(args) -> int:
+    from workers import failures
+
+    with _working_app(args) as app:
+        jobs = failures.retry(app, args.ids or None, by=args.by)
+    print(f"{len(jobs)} failed job(s) sent again" +
+          (f": {', '.join(f'#{j.id}' for j in jobs)}" if jobs else "."))
+    return 0
+
+
 def cmd_outbox_send(args) -> int:
     from workers.enqueue import enqueue_email
 
@@ -696,6 +723,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "pending.", gsub)
     p.add_argument("--limit", type=int, default=50)
 
+    g = sub.add_parser("failures", help="Jobs that failed on every attempt: list and re-run them.",
+                       description="Jobs that failed on every attempt the worker allows (a file "
+                       "that could not be checked, a report that could not be made). Their "
+                       "senders were told the file is being looked at.")
+    gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command("list", cmd_failures_list, "List failed jobs, newest first, with their error.", gsub)
+    p.add_argument("--all", action="store_true", help="include jobs already re-run")
+    p = command("retry", cmd_failures_retry, "Run failed jobs again (all waiting, or these ids).",
+                gsub)
+    p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p.add_argument("--by", default="operator", metavar="NAME", help="who re-runs them (audit trail)")
+
     p = command("scheduler", cmd_scheduler, "Close windows at their deadlines (reports for every "
                 "school, bundles for every trust), send reminders before them and release "
                 "embargoed reports when they are due. Several may run: each window closes once.")
@@ -735,11 +774,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default="var/demo", help="where the demo's data goes (replaced each run)")
     p.add_argument("--reports", default="var/reports", help="where the demo's report PDFs go "
                    "(replaced each run)")
+    from intake import cli_audit, cli_ops
+    cli_audit.add_commands(sub, command)
+    cli_ops.add_commands(sub, command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from config.logs import configure
+
     args = build_parser().parse_args(argv)
+    configure()
     return args.func(args)
 
 

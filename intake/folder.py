@@ -4,9 +4,12 @@ A file is taken once its modification time is a few seconds old (so half-copied 
 received, and only then moved to ``DIR/_handled/<email>/``; a restart between the two finds
 the same source again and ``receive`` returns the earlier submission, so nothing is processed
 twice and nothing is lost. Files from unknown senders go to ``DIR/_refused/`` with a reason.
+A file that cannot be taken now (the database or the broker is down) stays where it is for the
+next scan, and the scan goes on with the others: ``receive`` fails loudly rather than half-taking.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +19,7 @@ from intake.receive import NotAContact, receive
 from workers.app import App
 
 SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload")
+log = logging.getLogger("ers.intake.folder")
 
 
 @dataclass
@@ -24,6 +28,7 @@ class ScanReport:
     duplicates: int = 0
     refused: list[str] = field(default_factory=list)
     waiting: int = 0
+    failed: int = 0  # could not be taken now (logged); left in place for the next scan
 
 
 def candidates(root: Path) -> list[Path]:
@@ -54,6 +59,11 @@ def scan_once(app: App, root: Path, settle_seconds: float = 2.0) -> ScanReport:
             target.with_name(target.name + ".reason.txt").write_text(
                 f"{exc} Ask the service operator to add you as a contact.\n", encoding="utf-8")
             report.refused.append(f"{path.name}: {exc}")
+            continue
+        except Exception:  # the database or broker is down: the next scan tries again
+            log.warning("could not take %s now; it stays for the next scan", path, exc_info=True,
+                        extra={"channel": "folder"})
+            report.failed += 1
             continue
         _move(path, root / "_handled" / sender, f"u{receipt.upload_ids[0]}-")
         if receipt.duplicate:

@@ -102,7 +102,8 @@ class MailboxIntake:
                 raise
             except Exception:  # the database is down, or a bug: one message must not stop the rest
                 log.exception("could not take message UID %s of %s; it stays for the next check",
-                              uid, self.mailbox)
+                              uid, self.mailbox,
+                              extra={"channel": "email", "mailbox": self.mailbox, "uid": uid})
                 report.failed += 1
                 continue
             self._remember(uidvalidity, uid)
@@ -120,7 +121,9 @@ class MailboxIntake:
         """Until ``stop`` is set: sync, then IDLE until mail arrives or the poll interval passes.
 
         Any connection failure closes the connection and retries with backoff (1 s doubling to
-        60 s); nothing is lost meanwhile, since messages stay in the folder until taken.
+        60 s); nothing is lost meanwhile, since messages stay in the folder until taken. So does
+        a failure of our own side (the database away for a moment, between messages): the
+        intake must outlive it, as the workers do.
         """
         backoff = 1.0
         while not stop.is_set():
@@ -131,10 +134,19 @@ class MailboxIntake:
                     on_report(report)
                 self._wait_for_mail(stop)
             except CONNECTION_ERRORS as exc:
-                log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox, exc, backoff)
-                self.close()
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 60.0)
+                log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox, exc, backoff,
+                            extra={"channel": "email", "mailbox": self.mailbox,
+                                   "error": type(exc).__name__})
+            except Exception as exc:
+                log.warning("IMAP %s: could not check the folder now; again in %.0f s",
+                            self.mailbox, backoff, exc_info=True,
+                            extra={"channel": "email", "mailbox": self.mailbox,
+                                   "error": type(exc).__name__})
+            else:
+                continue
+            self.close()  # either failure: a fresh connection after the backoff
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 60.0)
         self.close()
 
     def _wait_for_mail(self, stop: threading.Event) -> None:
@@ -169,7 +181,8 @@ class MailboxIntake:
             if state.uidvalidity != uidvalidity:  # the folder was rebuilt: its UIDs mean nothing now
                 log.warning("UIDVALIDITY of %s changed (%s -> %s); taking every message again "
                             "(duplicates are recognised by Message-ID and content)",
-                            self.mailbox, state.uidvalidity, uidvalidity)
+                            self.mailbox, state.uidvalidity, uidvalidity,
+                            extra={"channel": "email", "mailbox": self.mailbox})
                 state.uidvalidity, state.last_uid = uidvalidity, 0
             return state.last_uid
 

@@ -101,7 +101,8 @@ def _route(incoming: Incoming, reason: str | None) -> tuple[str, str | None, str
         return IGNORED, None, None
     command = parse_subject(incoming.subject)
     if command is not None:
-        return COMMAND, command.verb, " ".join(command.arguments) or None
+        # the column holds 200 characters: a longer argument is no collection or upload anyway
+        return COMMAND, command.verb, " ".join(command.arguments)[:200] or None
     if incoming.attachments:
         return UPLOAD, None, None
     if incoming.auto_submitted:  # out-of-office and the like: answering them could loop

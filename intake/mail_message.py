@@ -6,7 +6,7 @@ bytes are later stored under their hash.
 from __future__ import annotations
 
 import hashlib
-import re
+import unicodedata
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -71,10 +71,19 @@ def parse(raw: bytes) -> Incoming:
 
 
 def safe_name(name: str) -> str:
-    """The last path part of an attachment's name, without control characters, at most 200 chars."""
-    name = re.sub(r"[\x00-\x1f\x7f]", "", str(name)).replace("\\", "/")
-    name = PurePosixPath(name).name.strip() or "attachment"
+    """The last path part of an attachment's name, at most 200 characters, without control
+    characters or the invisible ones that change how it reads: a right-to-left override makes
+    ``results\u202eslx.exe`` show as ``resultsexe.xls``, zero-width spaces hide in plain sight."""
+    name = "".join(c for c in str(name) if unicodedata.category(c) not in INVISIBLE)
+    name = PurePosixPath(name.replace("\\", "/")).name.strip()
+    if name in ("", ".", ".."):
+        name = "attachment"
     return name if len(name) <= 200 else name[:100] + "…" + name[-99:]
+
+
+# Control characters, format characters (bidirectional overrides, zero-width), line and
+# paragraph separators, unassigned and private-use code points, lone surrogates.
+INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn", "Co", "Cs"})
 
 
 def _header(message: EmailMessage, name: str) -> str:

@@ -125,14 +125,33 @@ class SftpPoller:
 
     def _each_partner(self, report: PollReport,
                       work: Callable[[Partner, paramiko.SFTPClient], None]) -> None:
-        """One partner after another, each failure caught, so one server cannot stop the rest."""
-        for partner in self.partners():
+        """One partner after another, each failure caught, so one server cannot stop the rest.
+
+        A failure of our own side (the database or the broker away for a moment) is caught too:
+        the file it was taking stays in the inbox for the next poll, and the poller lives on.
+        """
+        try:
+            partners = self.partners()
+        except Exception as exc:
+            log.warning("partners could not be read now; the next poll tries again", exc_info=True,
+                        extra={"channel": "sftp", "error": type(exc).__name__})
+            report.errors.append(f"partners: {type(exc).__name__}")
+            return
+        for partner in partners:
             try:
                 with connect(partner, self.timeout) as sftp:
                     work(partner, sftp)
             except NETWORK_ERRORS as exc:
-                log.warning("partner %s (%s:%s): %s", partner.name, partner.host, partner.port, exc)
+                log.warning("partner %s (%s:%s): %s", partner.name, partner.host, partner.port, exc,
+                            extra={"channel": "sftp", "partner": partner.name,
+                                   "error": type(exc).__name__})
                 report.errors.append(f"{partner.name}: {type(exc).__name__}: {exc}")
+            except Exception as exc:
+                log.warning("partner %s: could not take its files now; the next poll tries again",
+                            partner.name, exc_info=True,
+                            extra={"channel": "sftp", "partner": partner.name,
+                                   "error": type(exc).__name__})
+                report.errors.append(f"{partner.name}: {type(exc).__name__}")
 
     def _poll_partner(self, partner: Partner, sftp: paramiko.SFTPClient, report: PollReport,
                       take: Take) -> None:

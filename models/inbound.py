@@ -24,7 +24,7 @@ class InboundMessage(Base):
     sender: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    stored_path: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str | None] = mapped_column(String(500))  # None once purged (retention)
     size: Mapped[int]
     # upload (attachments received), command (answered by a worker), quarantined, released
     disposition: Mapped[str] = mapped_column(String(20), index=True)

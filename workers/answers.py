@@ -228,6 +228,17 @@ def stored_attachment(settings: Settings, name: str, content: bytes,
             "content_type": content_type}
 
 
+def queue_looked_at(session: Session, settings: Settings, upload: Upload) -> OutgoingEmail | None:
+    """A file whose checking failed on every attempt: the sender hears it is in hand, and need not
+    send it again (the failure is ours until shown otherwise)."""
+    return _add(session, settings, upload, "looked-at", f"Being looked at: {upload.file_name}", [
+        f"We could not finish checking {upload.file_name}: something went wrong on our side while "
+        "checking it. The service team has been told and is looking at it.",
+        "You do not need to send the file again. It stays in your upload history as Processing, "
+        "and you will get its result by email as soon as it has been checked.",
+    ], [], _copy_to(session, upload))
+
+
 def queue_deleted(session: Session, settings: Settings, upload: Upload,
                   now_current: Upload | None) -> OutgoingEmail:
     paragraphs = [f"Upload #{upload.id} ({upload.file_name}) was deleted by {upload.deleted_by}. "

@@ -9,6 +9,8 @@ import dramatiq
 from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
 
+from workers.job_logs import JobLogging
+
 if dramatiq.broker.global_broker is None:
     dramatiq.set_broker(StubBroker())
 
@@ -23,6 +25,7 @@ def make_broker(url: str) -> Broker:
         broker = StubBroker(fail_fast_default=False)
     # The dramatiq CLI emits this; we run workers ourselves, and without it the TimeLimit
     # middleware never starts its watchdog, so no file would ever be stopped.
+    broker.add_middleware(JobLogging())
     broker.emit_after("process_boot")
     return broker
 

@@ -1,6 +1,7 @@
 """Detects a file's format from its content, never from its name."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,9 @@ class Detected:
 
 def detect(data: bytes, limits: Limits) -> Detected:
     """What the file is, or UnreadableFile saying what to send instead."""
-    if not data:
-        raise UnreadableFile(f"The file is empty. {SEND_INSTEAD}")
+    if not data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n\f\v"):
+        shown = "empty" if not data else "empty: it holds only blank lines or spaces"
+        raise UnreadableFile(f"The file is {shown}. {SEND_INSTEAD}")
     for signature, what in SIGNATURES.items():
         if data.startswith(signature):
             raise UnreadableFile(f"The file is {what}, not a results file. {SEND_INSTEAD}")
@@ -45,7 +47,11 @@ def detect(data: bytes, limits: Limits) -> Detected:
         return _workbook_format(first_sheet_rows(data, limits.max_rows))
     if ctf.looks_like(data):
         return Detected(ctf.FORMAT, data)
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    other = _saved_as_excel(data[:SNIFF_BYTES])
+    if other is not None:
+        raise UnreadableFile(other)
+    if b"\x00" in data[:SNIFF_BYTES] and not data.startswith((b"\xff\xfe", b"\xfe\xff")) \
+            and not ks2.looks_like_text(data[:SNIFF_BYTES]):
         raise UnreadableFile(f"The file's format was not recognised. {SEND_INSTEAD}")
     rows = ks2.read_csv(data, limits.max_rows)
     if ks2.looks_like(rows):
@@ -54,6 +60,28 @@ def detect(data: bytes, limits: Limits) -> Detected:
         "The file's format was not recognised: it is text, but its first row is not the header of "
         "the KS2 'All subjects with TA' download. Please send the KS2 file exactly as downloaded "
         f"from the portal, without editing it. {SEND_INSTEAD}")
+
+
+SNIFF_BYTES = 4096
+_HTML = re.compile(rb"<(?:!doctype\s+html|html[\s>]|table[\s>]|head[\s>]|body[\s>]|meta\s)", re.IGNORECASE)
+_SPREADSHEET_2003 = re.compile(rb"urn:schemas-microsoft-com:office:spreadsheet|progid=.Excel\.Sheet",
+                               re.IGNORECASE)
+
+
+def _saved_as_excel(head: bytes) -> str | None:
+    """Excel opens web pages and its 2003 XML format under an .xls name, so schools send them
+    believing they are workbooks; they are text, and say so in their first kilobytes."""
+    text = head.replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+    if not text.startswith(b"<"):
+        return None
+    if _SPREADSHEET_2003.search(text):
+        return ("The file is an 'XML Spreadsheet 2003' file, not an Excel workbook. Please open it "
+                "in Excel, choose Save As > Excel Workbook (.xlsx), and send that file.")
+    if _HTML.search(text):
+        return ("The file is a web page (HTML), not an Excel workbook, although its name may end in "
+                ".xls. Please open it in Excel, choose Save As > Excel Workbook (.xlsx), and send "
+                "that file.")
+    return None
 
 
 def _ole2_message(data: bytes) -> str:
@@ -65,14 +93,33 @@ def _ole2_message(data: bytes) -> str:
             "choose Save As > Excel Workbook (.xlsx), and send that file.")
 
 
+HEADER_SEARCH_ROWS = 20
+MAX_HEADER_CELL = 500
+
+
 def _workbook_format(rows: list[list[Any]]) -> Detected:
-    header = " ".join(cell_text(c) for c in (rows[0] if rows else []))
-    if "KS1" in header and ("Teacher Assessment" in header or "Scaled Score" in header):
-        return Detected("ks1-template", rows)
-    kind = ks4.kind_of(rows[0]) if rows else None
+    kind = _template_kind(rows[0]) if rows else None
     if kind is not None:
         return Detected(kind, rows)
+    for index, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=2):
+        moved = _template_kind(row)
+        if moved is not None:
+            raise UnreadableFile(
+                f"The template's header row (School DFE, UPN, Forename, ...) is on row {index}, but "
+                "it must be row 1: rows were added above it. Please delete the rows above the "
+                "header, or use the template the service provides, and send it again.")
     raise UnreadableFile(
         "This workbook is not a results template we recognise: its first row should be the "
         "template's header (School DFE, UPN, Forename, ...). Please use the template the service "
         "provides, without changing its header row.")
+
+
+def _template_kind(row: list[Any]) -> str | None:
+    """The template a header row belongs to (KS1, KS4 GCSE or non-GCSE), or None. A header cell
+    of more text than any template's is no header: it is never matched (or echoed back)."""
+    if any(isinstance(c, str) and len(c) > MAX_HEADER_CELL for c in row):
+        return None
+    header = " ".join(cell_text(c) for c in row)
+    if "KS1" in header and ("Teacher Assessment" in header or "Scaled Score" in header):
+        return "ks1-template"
+    return ks4.kind_of(row)

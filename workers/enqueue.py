@@ -44,6 +44,16 @@ def enqueue_email(app: App, *, upload_ids: list[int] | None = None,
         actors.send_email.send(outbox_id)
 
 
+def enqueue_job(app: App, actor_name: str, args: list) -> None:
+    """A job again, by its actor's name (``ers failures retry``), with the options it was sent with."""
+    import dramatiq
+
+    if actor_name == "validate_upload":
+        enqueue_validation(app, *args)
+    else:
+        dramatiq.get_broker().get_actor(actor_name).send(*args)
+
+
 def enqueue_email_command(app: App, inbound_id: int) -> None:
     """An email that is a command (or had nothing usable attached): a worker answers it."""
     from workers import actors

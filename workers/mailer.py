@@ -14,6 +14,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
+import time
 import uuid
 from datetime import timedelta
 from email.generator import BytesGenerator
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Row, update
+from sqlalchemy.exc import OperationalError
 
 from config.settings import MailServer, Settings
 from models import OutgoingEmail
@@ -220,9 +222,25 @@ def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = No
     except BaseException:  # anything unforeseen: release the claim so the row is not stuck
         _settle(app, outbox_id, "pending", "released")
         raise
-    _settle(app, outbox_id, "sent", "sent", sent_at=utcnow(), last_error=None,
-            message_id=message["Message-ID"])
+    _settle_sent(app, outbox_id, message["Message-ID"])
     return True
+
+
+SETTLE_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between tries: a database restart takes a few
+
+
+def _settle_sent(app: App, outbox_id: int, message_id: str) -> None:
+    """Record that the relay took the message. It has left, so the record must outlast a database
+    restart: a row left 'sending' would wait out its claim (10 minutes) and be sent again."""
+    for wait in (*SETTLE_WAITS, None):
+        try:
+            _settle(app, outbox_id, "sent", "sent", sent_at=utcnow(), last_error=None,
+                    message_id=message_id)
+            return
+        except OperationalError:
+            if wait is None:
+                raise
+            time.sleep(wait)
 
 
 def _settle(app: App, outbox_id: int, status: str, action: str, attempt: int | None = None,

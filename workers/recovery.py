@@ -5,6 +5,8 @@ with no message; the in-process broker loses its queue when the process ends.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +16,25 @@ from models.base import utcnow
 from workers.app import App
 from workers.enqueue import enqueue_email, enqueue_email_command, enqueue_validation
 from workers.pipeline import answer_bulk_if_complete
+
+log = logging.getLogger("ers.workers.recovery")
+SWEEP_SECONDS = 60.0
+SWEEP_AGE = timedelta(minutes=5)  # older than any work still in flight
+
+
+def unsent_answers(app: App, upload_id: int) -> list[int]:
+    """The answers of the upload's submission still pending.
+
+    A job retried after its outcome was committed (the worker was killed, or the database went
+    away, before it sent them) finds the upload done; it sends these itself rather than leave
+    them to the periodic sweep, which waits minutes so as not to race work still in flight.
+    """
+    with app.sessions() as session:
+        siblings = select(Upload.id).where(Upload.submission_id == select(Upload.submission_id)
+                                           .where(Upload.id == upload_id).scalar_subquery())
+        return list(session.scalars(select(OutgoingEmail.id).where(
+            OutgoingEmail.upload_id.in_(siblings), OutgoingEmail.status == "pending")
+            .order_by(OutgoingEmail.id)))
 
 
 def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta = timedelta(0)) -> int:
@@ -47,3 +68,23 @@ def requeue_stranded(app: App, *, include_enqueued: bool, older_than: timedelta 
         email_ids += answer_bulk_if_complete(app, submission_id)
     enqueue_email(app, outbox_ids=email_ids)
     return len(upload_ids) + len(commands) + len(email_ids)
+
+
+def sweep_until_stopped(app: App, stop: threading.Event, interval: float = SWEEP_SECONDS,
+                        older_than: timedelta = SWEEP_AGE) -> None:
+    """A long-running worker's safety net: what was stranded before it started at once, then
+    what has been stranded for ``older_than``, every ``interval``, until ``stop`` is set.
+
+    A sweep that fails (the broker or the database is away for a moment) is logged and tried
+    again at the next interval: the worker's consumers reconnect by themselves, and a failing
+    sweep must not end the process under them.
+    """
+    age = timedelta(0)  # until a sweep has gone through, everything stranded counts
+    while True:
+        try:
+            requeue_stranded(app, include_enqueued=False, older_than=age)
+            age = older_than
+        except Exception:
+            log.warning("recovery sweep failed; trying again in %.0f s", interval, exc_info=True)
+        if stop.wait(interval):
+            return

@@ -10,7 +10,7 @@ from dramatiq.broker import Broker
 from workers.app import App
 from workers.broker import install, is_embedded, make_broker
 
-QUEUES = ("uploads", "commands", "reports", "outbox")
+QUEUES = ("uploads", "commands", "reports", "failures", "outbox")
 
 
 def start_broker(app: App) -> Broker:

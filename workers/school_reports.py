@@ -147,7 +147,8 @@ def draw(app: App, job: Job) -> Drawn:
                    "values": trust_values(analysis), "lines": headline_lines(analysis)}
         return Drawn(job.report.id, files, summary, None)
     except Exception as exc:  # noqa: BLE001 - a failed report must not hold up the window
-        log.exception("report %s for %s failed", job.report.id, job.dfe)
+        log.exception("report %s for %s failed", job.report.id, job.dfe,
+                      extra={"report_id": job.report.id, "school": job.dfe})
         return Drawn(job.report.id, [], None, f"{type(exc).__name__}: {exc}")
 
 

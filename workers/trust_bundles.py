@@ -78,7 +78,7 @@ def make_trust_bundle(app: App, report_id: int, now: datetime | None = None) -> 
             ("trust-summary", trust_pdf(summary)), ("bundle", bundle_zip(entries))])
         error = None
     except Exception as exc:  # noqa: BLE001 - recorded on the row, the window still closes
-        log.exception("trust bundle %s failed", report_id)
+        log.exception("trust bundle %s failed", report_id, extra={"report_id": report_id})
         files, error = [], f"{type(exc).__name__}: {exc}"
     stats = {"schools": len(schools), "reported": len(entries), "missing": missing}
     return settle(app, collection.key, report.window_number,

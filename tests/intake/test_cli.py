@@ -15,7 +15,9 @@ COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["rost
             ["partners", "import"],
             ["quarantine", "list"], ["quarantine", "release"], ["outbox", "list"],
             ["outbox", "retry"], ["outbox", "send"], ["demo"], ["scheduler"], ["close-window"],
-            ["reports", "list"], ["reports", "regenerate"], ["report-password"]]
+            ["reports", "list"], ["reports", "regenerate"], ["report-password"],
+            ["failures", "list"], ["failures", "retry"], ["audit", "seal"], ["audit", "verify"],
+            ["audit", "show"], ["doctor"], ["metrics"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ers")

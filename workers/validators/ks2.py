@@ -7,6 +7,7 @@ encodings, CRLF, quoted fields and blank lines are all read, keeping the row num
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import keyword
@@ -14,7 +15,7 @@ import re
 import sys
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
@@ -116,24 +117,68 @@ def display_name(key: str) -> str:
 def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     """Every record of the CSV from the header, so ``rows[i]`` is the row Excel shows as ``i + 1``.
 
-    UTF-8 (with or without BOM) first, then Windows-1252; UTF-16 only with its BOM. Blank lines
-    stay as empty rows so row numbers never shift; trailing blank lines are dropped.
+    UTF-8 (with or without BOM), with any bytes that are not UTF-8 read as Windows-1252 (a file
+    edited in two programs mixes them); UTF-16 only with its BOM. Blank lines stay as empty rows
+    so row numbers never shift; trailing blank lines are dropped. A file with more lines than the
+    limit allows is read a row at a time and refused without keeping more than the limit.
     """
     text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        # Too few characters, or line ends, for more records than the limit: read at C speed.
+        if len(text) <= max_rows or text.count("\n") + text.count("\r") <= max_rows:
+            rows = list(reader)
+        else:
+            rows = _rows_within_limit(reader, max_rows)
     except csv.Error as exc:
         raise UnreadableFile(f"The file could not be read as CSV ({exc}). {SEND_AS_DOWNLOADED}") from None
     while rows and is_blank_row(rows[-1]):
         rows.pop()
     if not rows:
         raise UnreadableFile(f"The file has no content. {SEND_AS_DOWNLOADED}")
-    if len(rows) - 1 > max_rows:  # else there cannot be too many pupils: no need to count them
-        pupils = sum(1 for row in rows[1:] if not is_blank_row(row))
-        if pupils > max_rows:
-            raise UnreadableFile(f"The file has {pupils} pupil rows; at most {max_rows} can be sent "
-                                 "in one file. Please send one school's file at a time.")
     return rows
+
+
+def _rows_within_limit(reader: Iterator[list[str]], max_rows: int) -> list[list[str]]:
+    """The records, or UnreadableFile once there are more pupil rows than ``max_rows`` (the rest
+    are counted, not kept, so the message says how many there are)."""
+    rows: list[list[str]] = []
+    pupils = 0
+    for row in reader:
+        if rows and not is_blank_row(row):
+            pupils += 1
+            if pupils > max_rows:
+                pupils += sum(1 for rest in reader if not is_blank_row(rest))
+                raise UnreadableFile(f"The file has {pupils} pupil rows; at most {max_rows} can be "
+                                     "sent in one file. Please send one school's file at a time.")
+        rows.append(row)
+        if len(rows) > 2 * max_rows + MAX_BLANK_LINES:
+            raise UnreadableFile(f"The file has more than {len(rows) - 1:,} lines under its header, "
+                                 f"most of them blank. {SEND_AS_DOWNLOADED}")
+    return rows
+
+
+MAX_BLANK_LINES = 10_000
+NUL_MESSAGE = ("The file is not a CSV text file we can read: it contains NUL (zero) bytes, which "
+               "text never holds, so it was probably damaged when it was saved or copied. "
+               f"{SEND_AS_DOWNLOADED}")
+UTF16_MESSAGE = ("The file is not a CSV text file we can read: it is UTF-16 text without the byte "
+                 "order mark that says so. " + SEND_AS_DOWNLOADED + " Or save it from Excel as "
+                 "'CSV UTF-8 (Comma delimited)'.")
+BINARY_MESSAGE = ("The file is not a CSV text file (it holds binary data, such as an Excel workbook "
+                  f"or an image). {SEND_AS_DOWNLOADED}")
+
+
+def _windows_1252(error: UnicodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8 read as Windows-1252, each run on its own: a file saved as UTF-8
+    with names typed in later by a Windows editor keeps both right. A byte Windows-1252 does not
+    define raises, so the file is refused as not in a known encoding."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("cp1252"), error.end
+
+
+codecs.register_error("ers-windows-1252", _windows_1252)
 
 
 def _decode(data: bytes) -> str:
@@ -146,20 +191,41 @@ def _decode(data: bytes) -> str:
             raise UnreadableFile(f"The file could not be read as text. {SEND_AS_DOWNLOADED}") from None
     else:
         if b"\x00" in data:
-            raise UnreadableFile("The file is not a CSV text file (it holds binary data, such as an "
-                                 f"Excel workbook or an image). {SEND_AS_DOWNLOADED}")
+            if _utf16_without_bom(data[:4096]):
+                raise UnreadableFile(UTF16_MESSAGE)
+            raise UnreadableFile(NUL_MESSAGE if _text_but_nuls(data) else BINARY_MESSAGE)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             try:
-                text = data.decode("cp1252")
+                text = data.decode("utf-8-sig", errors="ers-windows-1252")
             except UnicodeDecodeError:
                 raise UnreadableFile("The file's text is not in a known encoding (UTF-8 or "
                                      f"Windows-1252). {SEND_AS_DOWNLOADED}") from None
     if _control_count(text) > max(2, len(text) // 100):
-        raise UnreadableFile("The file is not a CSV text file (it holds binary data, such as an "
-                             f"Excel workbook or an image). {SEND_AS_DOWNLOADED}")
+        raise UnreadableFile(BINARY_MESSAGE)
     return text.removeprefix("\ufeff")
+
+
+def looks_like_text(sample: bytes) -> bool:
+    """Text despite NUL bytes: UTF-16 without its BOM, or lines with a few NULs in them. Such a
+    file is told what is wrong with it rather than that its format is unknown."""
+    return _utf16_without_bom(sample) or _text_but_nuls(sample)
+
+
+def _utf16_without_bom(sample: bytes) -> bool:
+    """Latin text in UTF-16 has a NUL in every other byte: the odd ones (LE) or the even (BE)."""
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 8:
+        return False
+    return any(zeros.count(0) >= 0.9 * len(zeros) and other.count(0) <= 0.1 * len(other)
+               for zeros, other in ((odd, even), (even, odd)))
+
+
+def _text_but_nuls(data: bytes) -> bool:
+    rest = data.replace(b"\x00", b"")
+    controls = len(rest) - len(rest.translate(None, CONTROL_CHARACTERS))
+    return bool(rest) and controls <= len(rest) // 100 and (b"," in rest or b"\n" in rest)
 
 
 def _control_count(text: str) -> int:
