@@ -40,6 +40,9 @@ DOCUMENTED = {
     "ERS_IMAP_POLL_SECONDS": ("longest wait between checks when IDLE reports nothing", "60"),
     "ERS_AUTHSERV_ID": ("server id in Authentication-Results to trust; when set, a sender's "
                         "DMARC (or aligned DKIM/SPF) must pass", ""),
+    "ERS_RETENTION_DAYS": ("days after a collection's final close that its raw files and "
+                           "pupil-level data are deleted (`ers retention run`, and the scheduler)",
+                           "90"),
     "ERS_LOG_FORMAT": ("json (one object per line, for a log collector) or text", "text"),
     "ERS_LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR", "INFO"),
     "ERS_REPORTS_DIR": ("where report PDFs and trust bundles are written", "$ERS_DATA_DIR/reports"),
@@ -110,6 +113,7 @@ class Settings:
     authserv_id: str = ""
     reminder_days: float = 3.0
     close_grace_seconds: int = 900
+    retention_days: float = 90.0
     reports_path: Path | None = None
 
     @property
@@ -150,6 +154,7 @@ class Settings:
             reports_path=Path(env["ERS_REPORTS_DIR"]).resolve() if env.get("ERS_REPORTS_DIR") else None,
             reminder_days=float(env.get("ERS_REMINDER_DAYS") or 3),
             close_grace_seconds=int(env.get("ERS_CLOSE_GRACE_SECONDS") or 900),
+            retention_days=float(env.get("ERS_RETENTION_DAYS") or 90),
         )
 
 

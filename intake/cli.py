@@ -439,6 +439,14 @@ def cmd_failures_retry(args) -> int:
     return 0
 
 
+def cmd_retention_run(args) -> int:
+    from workers import retention
+
+    lines = retention.run(_app(args))
+    print("\n".join(lines) if lines else "Nothing is due for deletion.")
+    return 0
+
+
 def cmd_outbox_send(args) -> int:
     from workers.enqueue import enqueue_email
 
@@ -734,6 +742,13 @@ def build_parser() -> argparse.ArgumentParser:
                 gsub)
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
     p.add_argument("--by", default="operator", metavar="NAME", help="who re-runs them (audit trail)")
+
+    g = sub.add_parser("retention", help="Delete raw files and pupil-level data once kept long "
+                       "enough (ERS_RETENTION_DAYS after a collection's final close).",
+                       description="Delete raw files and pupil-level data once kept long enough.")
+    gsub = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+    command("run", cmd_retention_run, "Delete what is due now (the scheduler does this on every "
+            "tick); the upload history and report records stay.", gsub)
 
     p = command("scheduler", cmd_scheduler, "Close windows at their deadlines (reports for every "
                 "school, bundles for every trust), send reminders before them and release "

@@ -59,7 +59,7 @@ def regenerate(app: App, key: str, number: int, dfe: str) -> Regenerated:
         session.flush()
         result = Regenerated(new.id, new.upload_ids, trust.id if trust else None,
                              [r.id for r in old])
-        stale = [f["copy"] for r in old for f in r.files]
+        stale = [f["copy"] for r in old for f in r.files if f.get("copy")]
     remove_unused(app, stale)
     enqueue_reports(app, [result.report_id])  # the bundle follows once the report is made
     return result

@@ -25,7 +25,7 @@ def report_lines(session: Session, key: str | None = None, number: int | None = 
         when = report.released_at or report.made_at
         lines.append(f"#{report.id} {report.collection_key} window {report.window_number} "
                      f"{report.status}{f' {in_london(when):%d/%m/%Y %H:%M}' if when else ''}: {whose}")
-        lines += [f"    {f['copy']}" for f in report.files]
+        lines += [f"    {f.get('copy') or 'deleted under the retention policy'}" for f in report.files]
         if report.error:
             lines.append(f"    error: {report.error}")
     return lines

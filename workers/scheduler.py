@@ -11,6 +11,7 @@ from config.collections import Collection, in_london
 from models import Report, WindowRow
 from models.audit_chain import seal_for_scheduler
 from models.base import utcnow
+from workers import retention
 from workers.app import App
 from workers.closing import Claimed, claim_window, describe, still_processing, window_row
 from workers.enqueue import enqueue_email, enqueue_reports
@@ -53,6 +54,7 @@ def tick(app: App, now: datetime | None = None, by: str = "scheduler") -> Tick:
     stranded = redrive_stranded(app, now)
     if stranded:
         result.lines.append(f"{stranded} report job(s) sent again")
+    result.lines += retention.run(app, now)
     sealed = seal_for_scheduler(app)  # last, so this tick's own events are chained too
     if sealed:
         result.lines.append(sealed)

@@ -17,7 +17,7 @@ COMMANDS = [[], ["init"], ["registry", "import"], ["contacts", "import"], ["rost
             ["outbox", "retry"], ["outbox", "send"], ["demo"], ["scheduler"], ["close-window"],
             ["reports", "list"], ["reports", "regenerate"], ["report-password"],
             ["failures", "list"], ["failures", "retry"], ["audit", "seal"], ["audit", "verify"],
-            ["audit", "show"], ["doctor"], ["metrics"]]
+            ["audit", "show"], ["doctor"], ["metrics"], ["retention", "run"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ers")
