@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from config.settings import Settings, help_text
@@ -272,7 +272,7 @@ def cmd_ctf_parts(args) -> int:
 
 def cmd_worker(args) -> int:
     from workers.broker import is_embedded
-    from workers.recovery import requeue_stranded
+    from workers.recovery import sweep_until_stopped
     from workers.runner import embedded_workers, start_broker
 
     app = _app(args)
@@ -290,9 +290,7 @@ def cmd_worker(args) -> int:
     worker.start()
     print(f"Worker running with {args.threads} threads on {app.settings.broker_url.split('@')[-1]}; "
           "Ctrl-C to stop.", flush=True)
-    requeue_stranded(app, include_enqueued=False)
-    while not stop.wait(60):
-        requeue_stranded(app, include_enqueued=False, older_than=timedelta(minutes=5))
+    sweep_until_stopped(app, stop)  # a sweep that meets a broker or database restart tries again
     worker.stop()
     return 0
 
