@@ -15,6 +15,8 @@ from typing import NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from workers.validators.ks1 import column_letter
+
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -82,16 +84,6 @@ class Formula(NamedTuple):
 class Shared(NamedTuple):
     """A cell holding shared string number ``index``."""
     index: int
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def cell_xml(ref: str, value: object) -> str:
