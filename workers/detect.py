@@ -34,7 +34,7 @@ class Detected:
 
 def detect(data: bytes, limits: Limits) -> Detected:
     """What the file is, or UnreadableFile saying what to send instead."""
-    if not data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n\f\v"):
+    if _BLANK.match(data):
         shown = "empty" if not data else "empty: it holds only blank lines or spaces"
         raise UnreadableFile(f"The file is {shown}. {SEND_INSTEAD}")
     for signature, what in SIGNATURES.items():
@@ -63,6 +63,7 @@ def detect(data: bytes, limits: Limits) -> Detected:
 
 
 SNIFF_BYTES = 4096
+_BLANK = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n\f\v]*\Z")  # stops at the first other byte: no copy
 _HTML = re.compile(rb"<(?:!doctype\s+html|html[\s>]|table[\s>]|head[\s>]|body[\s>]|meta\s)", re.IGNORECASE)
 _SPREADSHEET_2003 = re.compile(rb"urn:schemas-microsoft-com:office:spreadsheet|progid=.Excel\.Sheet",
                                re.IGNORECASE)
