@@ -87,3 +87,22 @@ def valid_ctf(dfe: str, mtc_scores: int = 0) -> bytes:
             f"<SupplierID>Test MIS</SupplierID><SourceSchool>{school}</SourceSchool>"
             f"<DestSchool>{school}</DestSchool></Header><CTFpupilData>{pupils}</CTFpupilData>"
             "</CTfile>").encode("utf-8")
+
+
+# A broker URL nothing listens on (port 1): every publish fails, as during a RabbitMQ restart.
+CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1/%2F"
+
+
+def run_queued_jobs(broker) -> None:
+    """Run what waits on the in-process broker with a worker started now, as a restarted worker
+    (or RabbitMQ redelivering) would; the worker is stopped afterwards."""
+    import dramatiq
+
+    from workers.runner import drain
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    try:
+        drain(broker)
+    finally:
+        worker.stop()

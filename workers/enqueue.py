@@ -8,6 +8,9 @@ from models.base import utcnow
 from workers.app import App
 
 
+UPLOADS = Upload.__table__  # marked with a plain statement: the ORM's session doubles its cost
+
+
 def enqueue_validation(app: App, upload_id: int, answers_first: list[int] = ()) -> None:
     """Hand an upload to a worker, with the outbox rows it sends before checking the file (the
     receipt: one message to the broker, not two, per upload)."""
@@ -20,9 +23,6 @@ def enqueue_validation(app: App, upload_id: int, answers_first: list[int] = ()) 
         connection.execute(update(UPLOADS).where(UPLOADS.c.id == upload_id,
                                                  UPLOADS.c.enqueued_at.is_(None))
                            .values(enqueued_at=utcnow()))
-
-
-UPLOADS = Upload.__table__  # a plain statement: the ORM's session would double its cost
 
 
 def enqueue_email(app: App, *, upload_ids: list[int] | None = None,

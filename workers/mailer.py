@@ -246,9 +246,11 @@ def _settle_sent(app: App, outbox_id: int, message_id: str) -> None:
 def _settle(app: App, outbox_id: int, status: str, action: str, attempt: int | None = None,
             message_id: str | None = None, **values) -> None:
     with app.engine.begin() as connection:
-        connection.execute(update(OUTBOX).where(
+        settled = connection.execute(update(OUTBOX).where(
             OUTBOX.c.id == outbox_id, OUTBOX.c.status == "sending").values(
-            status=status, claimed_at=None, **values))
+            status=status, claimed_at=None, **values)).rowcount
+        if not settled:  # a retried settle whose first commit landed: recorded already
+            return
         detail = {k: v for k, v in (("attempt", attempt), ("error", values.get("last_error")),
                                     ("message_id", message_id)) if v is not None}
         audit(connection, "relay", "email", outbox_id, action, **detail)

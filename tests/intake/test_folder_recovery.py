@@ -3,18 +3,14 @@ with the others, and the next scan sends the upload already recorded, once.
 (tests/faults restarts a real RabbitMQ and PostgreSQL under `ers intake folder`.)"""
 from __future__ import annotations
 
-import dramatiq
 from sqlalchemy import select
 
 from conftest import ACORN, BEECH, contact_of
-from helpers import valid_ks1
+from helpers import CLOSED_BROKER, run_queued_jobs, valid_ks1
 from intake.folder import scan_once
 from models import OutgoingEmail, Upload, UploadStatus
 from workers.broker import install as install_broker
 from workers.broker import make_broker
-from workers.runner import drain
-
-CLOSED = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1: every publish fails
 
 
 def test_a_file_that_cannot_be_enqueued_stays_and_the_next_scan_sends_it_once(app, stub_broker, tmp_path):
@@ -22,7 +18,7 @@ def test_a_file_that_cannot_be_enqueued_stays_and_the_next_scan_sends_it_once(ap
     for dfe in (ACORN, BEECH):
         (root / contact_of(dfe)).mkdir(parents=True)
         (root / contact_of(dfe) / "ks1.xlsx").write_bytes(valid_ks1(dfe))
-    install_broker(make_broker(CLOSED))
+    install_broker(make_broker(CLOSED_BROKER))
     try:
         down = scan_once(app, root, settle_seconds=0)
     finally:
@@ -34,12 +30,7 @@ def test_a_file_that_cannot_be_enqueued_stays_and_the_next_scan_sends_it_once(ap
 
     again = scan_once(app, root, settle_seconds=0)
     assert (again.duplicates, again.failed) == (2, 0) and list(root.glob("*/ks1.xlsx")) == []
-    worker = dramatiq.Worker(stub_broker, worker_threads=2, worker_timeout=50)
-    worker.start()
-    try:
-        drain(stub_broker)
-    finally:
-        worker.stop()
+    run_queued_jobs(stub_broker)
     with app.sessions() as session:
         assert [u.status for u in session.scalars(select(Upload))] == [UploadStatus.SUCCESSFUL] * 2
         sent = list(session.scalars(select(OutgoingEmail.kind).where(OutgoingEmail.status == "sent")))

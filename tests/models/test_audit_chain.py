@@ -47,6 +47,15 @@ def sealed(engine: Engine) -> list:
                                   .where(EVENTS.c.seq.is_not(None)).order_by(EVENTS.c.seq)).all()
 
 
+def forge(engine: Engine, row, previous_hash: str, **values) -> None:
+    """Edit a sealed event and give it the hash its new content would have had: a careful forger."""
+    with engine.begin() as connection:
+        connection.execute(update(EVENTS).where(EVENTS.c.id == row.id).values(**values))
+        edited = connection.execute(select(EVENTS).where(EVENTS.c.id == row.id)).one()
+        connection.execute(update(EVENTS).where(EVENTS.c.id == row.id)
+                           .values(hash=link(previous_hash, edited)))
+
+
 def change(engine: Engine, at_seq: int, **values) -> int:
     with engine.begin() as connection:
         event_id = connection.scalar(select(EVENTS.c.id).where(EVENTS.c.seq == at_seq))
@@ -110,11 +119,7 @@ def test_an_edit_whose_hash_is_recomputed_breaks_the_next_link(engine):
     write(engine, 5)
     seal(engine)
     rows = sealed(engine)
-    with engine.begin() as connection:
-        connection.execute(update(EVENTS).where(EVENTS.c.id == rows[2].id).values(action="deleted"))
-        edited = connection.execute(select(EVENTS).where(EVENTS.c.id == rows[2].id)).one()
-        connection.execute(update(EVENTS).where(EVENTS.c.id == rows[2].id)
-                           .values(hash=link(rows[1].hash, edited)))
+    forge(engine, rows[2], rows[1].hash, action="deleted")
     assert problem(engine) == f"event #{rows[3].id} (seq 4) was changed"
 
 
@@ -122,11 +127,7 @@ def test_editing_the_last_event_and_its_hash_is_caught_by_the_head(engine):
     write(engine, 3)
     seal(engine)
     rows = sealed(engine)
-    with engine.begin() as connection:
-        connection.execute(update(EVENTS).where(EVENTS.c.id == rows[2].id).values(actor="x"))
-        edited = connection.execute(select(EVENTS).where(EVENTS.c.id == rows[2].id)).one()
-        connection.execute(update(EVENTS).where(EVENTS.c.id == rows[2].id)
-                           .values(hash=link(rows[1].hash, edited)))
+    forge(engine, rows[2], rows[1].hash, actor="x")
     assert problem(engine) == (f"the chain head (seq 3) does not match the last sealed event "
                                f"#{rows[2].id}: that event or the head was changed")
 

@@ -156,3 +156,14 @@ def test_a_built_message_reads_back_as_written_with_accents_long_lines_and_attac
             [("Rapport é.pdf", pdf.read_bytes())] if attachments else [])
     assert mailer.recipients(mailer.build_message(app.settings, outgoing)) == [
         "head@ecole.example", "data@trust.example", "it@trust.example"]
+
+
+def test_a_settle_repeated_after_its_first_commit_landed_records_the_sending_once(app, receipt_id):
+    from models import AuditEvent
+    assert send_outbox_email(app, receipt_id, Relay()) is True
+    mailer._settle(app, receipt_id, "sent", "sent", message_id="<x@y>")  # the retry after a lost ack
+    with app.sessions() as session:
+        sent = session.scalars(select(AuditEvent.action).where(
+            AuditEvent.entity == "email", AuditEvent.entity_id == str(receipt_id),
+            AuditEvent.action == "sent")).all()
+    assert sent == ["sent"]

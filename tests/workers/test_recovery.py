@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
 from conftest import ACORN, contact_of
-from helpers import valid_ks1
+from helpers import CLOSED_BROKER, run_queued_jobs, valid_ks1
 from intake.receive import receive
 from models import OutgoingEmail, Upload, UploadStatus
 from workers import mailer, pipeline
@@ -23,23 +23,12 @@ from workers.app import App
 from workers.broker import install as install_broker
 from workers.broker import make_broker
 from workers.recovery import sweep_until_stopped, unsent_answers
-from workers.runner import drain
 
-CLOSED = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1: every publish fails
 
 
 def statuses(app) -> dict[str, str]:
     with app.sessions() as session:
         return dict(session.execute(select(OutgoingEmail.kind, OutgoingEmail.status)).all())
-
-
-def run_queued_jobs(broker) -> None:
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
-    try:
-        drain(broker)
-    finally:
-        worker.stop()
 
 
 def test_a_validation_job_run_again_after_its_outcome_was_committed_sends_the_unsent_result(
@@ -79,7 +68,7 @@ def test_an_answer_the_relay_took_is_recorded_sent_once_the_database_is_back(
 
 
 def test_a_file_whose_publish_failed_is_sent_by_the_first_sweep_of_a_worker(app, stub_broker):
-    install_broker(make_broker(CLOSED))
+    install_broker(make_broker(CLOSED_BROKER))
     try:
         with pytest.raises(dramatiq.errors.BrokerConnectionError):
             receive(app, valid_ks1(ACORN), file_name="a.xlsx", sender=contact_of(ACORN),
