@@ -29,7 +29,7 @@ from workers.validators.pupil import against_roster, check_upn, report_duplicate
 from workers.validators.result import (
     PupilRecord, UnreadableFile, ValidationContext, ValidationResult,
 )
-from workers.validators.rules import dfe_is_valid, upn_problem, whole_number
+from workers.validators.rules import dfe_is_valid, name_problem, upn_problem, whole_number
 
 FORMAT = "ctf-xml"
 PARTS = ("eyfs", "phonics", "mtc", "ks1", "ks2")
@@ -295,8 +295,9 @@ def _pupil(element: etree._Element, position: int, chosen: frozenset[str], today
     names = {}
     for tag in ("Forename", "Surname"):
         names[tag] = _text(element, tag) or ""
-        if not names[tag]:
-            errors.add("name-missing", f"{tag} must have a value.", f"Pupil/{tag}", position)
+        problem = name_problem(tag, names[tag])
+        if problem:
+            errors.add(*problem, f"Pupil/{tag}", position)
 
     sex_elements = ctf_config()["sex_elements"]
     tag = next((t for t in sex_elements if element.find(t) is not None), sex_elements[0])

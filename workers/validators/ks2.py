@@ -28,7 +28,7 @@ from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import against_roster, check_upn, report_duplicates
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    all_valid_upns, cell_text, dfe_is_valid, parse_date, whole_number,
+    NAME_LENGTH, all_valid_upns, cell_text, dfe_is_valid, name_problem, parse_date, whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -718,16 +718,17 @@ class _Checker:
         return upns
 
     def _names(self, pupils: _Pupils, key: str) -> list[str]:
-        """A name column's texts; a blank one is reported (names are too varied to remember)."""
+        """A name column's texts; a blank or overlong one is reported (names are too varied to
+        remember)."""
         self.found.next_check()
         cells = pupils.column(key)
         names = list(map(str.strip, cells))
-        if all(names):
+        if all(names) and max(map(len, names), default=0) <= NAME_LENGTH:
             return names
         return self._each_cell(pupils, key, cells, partial(self._name, key))
 
     def _name(self, key: str, text: str) -> Verdict:
-        return text, None if text else ("name-missing", f"{self.name(key)} must have a value.")
+        return text, name_problem(self.name(key), text)
 
     def _scores(self, pupils: _Pupils,
                 key: str) -> tuple[Sequence[int | None], Sequence[str | None]]:

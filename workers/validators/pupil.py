@@ -12,7 +12,7 @@ from config.codes import gender_code
 from workers.validators.findings import ColumnFindings, Findings, RowFindings
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, parse_date, upn_problem,
+    UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, name_problem, parse_date, upn_problem,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -65,8 +65,9 @@ def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today:
     upn = text["UPN"].upper()
     check_upn(upn, "UPN", row, errors, upn_rows)
     for column in ("Forename", "Surname"):
-        if not text[column]:
-            errors.add("name-missing", f"{column} must have a value.", column, row)
+        problem = name_problem(column, text[column])
+        if problem:
+            errors.add(*problem, column, row)
     gender = _gender_code(text["Gender"])
     if gender is None:
         errors.add("gender", GENDER_MESSAGE, "Gender", row)
@@ -213,7 +214,7 @@ def _upper_text(cell: object) -> str:
 
 def _name(column: str, cell: object) -> Verdict:
     text = cell_text(cell)
-    return text, (None if text else ("name-missing", f"{column} must have a value."))
+    return text, name_problem(column, text)
 
 
 def _gender(cell: object) -> Verdict:

@@ -81,6 +81,21 @@ def upn_problem(upn: str) -> str | None:
     return None
 
 
+# A pupil's names are stored in columns of this many characters (models: PupilResult). The
+# formats have no length rule of their own (a name is a name), but a longer one, from a hostile
+# or broken file, would fail the upload's transaction and leave the school with no answer.
+NAME_LENGTH = 100
+
+
+def name_problem(column: str, name: str) -> tuple[str, str] | None:
+    """(rule, message) when a forename or surname cannot be kept: blank, or too long to store."""
+    if not name:
+        return "name-missing", f"{column} must have a value."
+    if len(name) > NAME_LENGTH:
+        return "name-too-long", f"{column} must be at most {NAME_LENGTH} characters."
+    return None
+
+
 def is_valid_upn(upn: str) -> bool:
     return upn_problem(upn) is None
 

@@ -507,6 +507,13 @@ def test_a_missing_name_is_reported_at_its_element(tag, value):
     assert error.line() == f"{tag} must have a value. Column: Pupil/{tag}. Row: 2"
 
 
+@pytest.mark.parametrize("tag", ["Forename", "Surname"])
+def test_a_name_longer_than_the_database_keeps_is_reported_at_its_element(tag):
+    error = only(check(ctf_xml([pupil(1), pupil(2, **{tag.lower(): "N" * 101})])).errors,
+                 "name-too-long")
+    assert error.line() == f"{tag} must be at most 100 characters. Column: Pupil/{tag}. Row: 2"
+
+
 @pytest.mark.parametrize("sex_tag", ["Sex", "Gender"])
 @pytest.mark.parametrize("value", ["X", "U", "Male", "", "2"])
 def test_a_sex_other_than_m_or_f_is_an_error_naming_the_element_the_file_uses(sex_tag, value):

@@ -479,6 +479,12 @@ def test_a_missing_forename_is_reported_in_the_forename_column():
     assert error.line() == "Forename must have a value. Column: Forename. Row: 2"
 
 
+def test_a_forename_longer_than_the_database_keeps_is_an_error_on_its_row():
+    rows = [pupil(1, forename="F" * 101), pupil(2, surname="S" * 100)]
+    assert lines(check(rows).errors) == [
+        "Forename must be at most 100 characters. Column: Forename. Row: 2"]
+
+
 @pytest.mark.parametrize("gender, code", [("Male", "M"), ("female", "F"), ("M", "M"), ("Girl", "F")])
 def test_every_accepted_spelling_of_gender_is_stored_as_its_code(gender, code):
     result = check([pupil(1, gender=gender)])

@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from models.uploads import PupilResult
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, dfe_is_valid, is_valid_upn, parse_date,
-    upn_check_letter, upn_problem, whole_number,
+    NAME_LENGTH, UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, dfe_is_valid, is_valid_upn, parse_date,
+    name_problem, upn_check_letter, upn_problem, whole_number,
 )
 from workers.validators.workbook import is_blank_row
 
@@ -264,3 +265,21 @@ def test_the_check_letter_of_a_character_no_upn_holds_is_an_error(upn):
 ])
 def test_a_row_is_blank_when_every_cell_is_empty_or_spaces(row, blank):
     assert is_blank_row(row) is blank
+
+
+# --- names -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("column", ["forename", "surname"])
+def test_the_longest_name_allowed_is_what_the_database_keeps(column):
+    assert PupilResult.__table__.c[column].type.length == NAME_LENGTH
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("Ada", None),
+    ("A" * NAME_LENGTH, None),
+    ("", ("name-missing", "Forename must have a value.")),
+    ("A" * (NAME_LENGTH + 1), ("name-too-long", "Forename must be at most 100 characters.")),
+])
+def test_a_name_is_kept_only_when_it_is_there_and_fits(name, problem):
+    assert name_problem("Forename", name) == problem
+
