@@ -529,10 +529,25 @@ def _report_progress(app, key: str, number: int, stop: threading.Event) -> None:
             return
 
 
-def _reports_table(app, key: str | None = None, number: int | None = None) -> str:
-    from workers.report_list import report_lines
+REPORTS_SHOWN = 50  # reports listed after a close; a national window has 17,000
+
+
+def _print_reports(app, key: str | None = None, number: int | None = None,
+                   most: int | None = None, ids: list[int] | None = None) -> None:
+    """The reports (at most ``most``), printed as they are read."""
+    from workers.report_list import report_entries
+
+    shown = 0
     with app.sessions() as session:
-        return "\n".join(report_lines(session, key, number)) or "No reports yet."
+        for entry in report_entries(session, key, number, ids):
+            if most is not None and shown == most:
+                print(f"... and more: `ers reports list --collection {key} --window {number}` "
+                      "lists every one.")
+                break
+            print(entry)
+            shown += 1
+    if not shown:
+        print("No reports yet.")
 
 
 def cmd_close_window(args) -> int:
@@ -549,7 +564,7 @@ def cmd_close_window(args) -> int:
         print(describe(claimed), flush=True)
         if not args.no_wait:
             _report_progress(app, args.collection, args.window, stop)
-    print(_reports_table(app, args.collection, args.window))
+    _print_reports(app, args.collection, args.window, most=REPORTS_SHOWN)
     print(f"PDFs are under {app.settings.reports_dir}; emails are in the outbox (`ers outbox list`).")
     return 0
 
@@ -570,7 +585,7 @@ def cmd_scheduler(args) -> int:
 
 
 def cmd_reports_list(args) -> int:
-    print(_reports_table(_app(args), args.collection, args.window))
+    _print_reports(_app(args), args.collection, args.window)
     return 0
 
 
@@ -589,7 +604,7 @@ def cmd_reports_regenerate(args) -> int:
               + (f"; withdrew report(s) {', '.join(f'#{r}' for r in done.withdrawn)}"
                  if done.withdrawn else "") + ".", flush=True)
         _report_progress(app, args.collection, args.window, stop)
-    print(_reports_table(app, args.collection, args.window))
+    _print_reports(app, ids=[i for i in (done.report_id, done.trust_report_id) if i is not None])
     return 0
 
 

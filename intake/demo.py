@@ -196,7 +196,7 @@ def _close_windows(app, broker, encrypted_school: str) -> None:
     from sqlalchemy import select
 
     from models import School
-    from workers.report_list import report_lines
+    from workers.report_list import report_entries
     from workers.scheduler import close_by_hand
 
     _step("Window 1 of each collection closes: reports for every school, a bundle for the trust")
@@ -206,7 +206,8 @@ def _close_windows(app, broker, encrypted_school: str) -> None:
         print(close_by_hand(app, key, 1, by="demo").collection_key, "window 1 claimed")
         drain(broker)
     with app.sessions() as session:
-        print("\n".join(report_lines(session)))
+        for entry in report_entries(session):
+            print(entry)
     print("Elm Park's PDFs are encrypted with its report password (elm-2026).")
 
 

@@ -7,12 +7,10 @@ no job can exist twice. Jobs are only handed to the broker after that commit.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import Select, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from config.collections import Collection
@@ -27,10 +25,12 @@ from workers.window_data import window_pupils
 
 @dataclass(frozen=True)
 class Claimed:
+    """What a claim wrote. Counts, not ids: a national window has 16,000 school reports, which
+    ``enqueue.enqueue_window_reports`` hands over a batch at a time after the commit."""
     collection_key: str
     window_number: int
-    school_reports: list[int]
-    trust_reports: list[int]   # waiting until their schools are done
+    school_reports: int
+    trust_reports: int         # waiting until their schools are done
     ready_trusts: list[int]    # trusts with no school report to wait for
     schools: int
     pupils: int
@@ -62,30 +62,29 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
             .values(state="closing", closing_at=now)).rowcount
         if claimed != 1:
             return None
-        reporting: list[tuple[int, list[int]]] = []
+        added: list[dict] = []  # school report rows, written a batch at a time
 
         def each_school():  # the pool takes one school's pupils at a time
             for school in window_pupils(session, collection, number, kind):
-                reporting.append((school.school_id, school.upload_ids))
+                added.append({"kind": SCHOOL, "school_id": school.school_id,
+                              "upload_ids": school.upload_ids, "status": "pending"})
+                if len(added) == REPORT_BATCH:
+                    _add_reports(session, added, collection.key, number)
+                    added.clear()
                 yield school.pupils
 
         pool = pool_for(kind, each_school())
+        _add_reports(session, added, collection.key, number)
         window = session.scalar(select(WindowRow).where(WindowRow.collection_key == collection.key,
                                                         WindowRow.number == number))
         window.pool = pool_to_json(pool)
-        school_reports = _add_reports(session, (
-            {"kind": SCHOOL, "school_id": school_id, "upload_ids": upload_ids, "status": "pending"}
-            for school_id, upload_ids in reporting), collection.key, number)
-        reported = {school_id for school_id, _ in reporting}
-        trust_ids = sorted({trust_id for school_id, trust_id, phase in session.execute(
-            select(School.id, School.trust_id, School.phase).where(School.trust_id.is_not(None)))
-            if school_id in reported or collection.expects(phase)})
         trust_reports = _add_reports(session, [
             {"kind": TRUST, "trust_id": trust_id, "upload_ids": [], "status": "waiting"}
-            for trust_id in trust_ids], collection.key, number)
+            for trust_id in session.scalars(_trusts_told(collection, number))],
+            collection.key, number)
         audit(session, by, "window", window.id, "closing", collection=collection.key,
               window=number, schools=pool.schools, pupils=pool.pupils)
-        result = Claimed(collection.key, number, school_reports, trust_reports,
+        result = Claimed(collection.key, number, pool.schools, trust_reports,  # a report a school
                          trusts_ready(session, collection.key, number), pool.schools, pool.pupils)
         finish_if_done(session, collection.key, number)  # a window nobody submitted to
     refresh_statistics(app, "reports")
@@ -101,18 +100,32 @@ def refresh_statistics(app: App, table: str) -> None:
             connection.execute(text(f"ANALYZE {table}"))
 
 
-def _add_reports(session: Session, rows: Iterable[dict], collection_key: str, window: int,
-                 batch: int = 1000) -> list[int]:
-    """Insert report rows a batch at a time (no ORM objects, and never every row's dict at once
-    for 16,000 schools); their ids."""
+REPORT_BATCH = 1000  # report rows per insert
+
+
+def _add_reports(session: Session, rows: list[dict], collection_key: str, window: int) -> int:
+    """Insert report rows with plain statements (no ORM objects), at most ``REPORT_BATCH`` at a
+    time; how many."""
     now = utcnow()
-    ids: list[int] = []
-    rows = iter(rows)
-    while part := list(islice(rows, batch)):
-        ids += session.scalars(insert(Report).returning(Report.id), [
+    for start in range(0, len(rows), REPORT_BATCH):
+        session.execute(insert(Report), [
             {"collection_key": collection_key, "window_number": window, "school_id": None,
-             "trust_id": None, "files": [], "created_at": now, **row} for row in part]).all()
-    return ids
+             "trust_id": None, "files": [], "created_at": now, **row}
+            for row in rows[start:start + REPORT_BATCH]])
+    return len(rows)
+
+
+def _trusts_told(collection: Collection, window: int) -> Select:
+    """The trusts a window's bundle goes to: those with a school that reported in it, or one the
+    collection expects to hear from (so a trust learns which of its schools sent nothing)."""
+    query = select(School.trust_id).where(School.trust_id.is_not(None))
+    if collection.phases:  # otherwise every school is expected
+        reported = select(Report.school_id).where(Report.kind == SCHOOL,
+                                                  Report.collection_key == collection.key,
+                                                  Report.window_number == window)
+        query = query.where(or_(School.id.in_(reported), School.phase.is_(None),
+                                School.phase.in_(collection.phases)))
+    return query.distinct().order_by(School.trust_id)
 
 
 def trusts_ready(session: Session, collection_key: str, window: int,
@@ -165,5 +178,5 @@ def window_row(session: Session, collection_key: str, number: int) -> WindowRow 
 def describe(claimed: Claimed) -> str:
     return (f"{claimed.collection_key} window {claimed.window_number}: claimed; "
             f"{claimed.schools} school(s) with {claimed.pupils} pupil(s), "
-            f"{len(claimed.school_reports)} school report job(s), "
-            f"{len(claimed.trust_reports)} trust bundle job(s)")
+            f"{claimed.school_reports} school report job(s), "
+            f"{claimed.trust_reports} trust bundle job(s)")

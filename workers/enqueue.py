@@ -1,7 +1,7 @@
 """Hands committed work to the broker and records that it did, so stranded work can be found."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from models import OutgoingEmail, Upload
 from models.base import utcnow
@@ -74,6 +74,29 @@ def enqueue_reports(app: App, school_reports: list[int] = (), trust_reports: lis
     for report_id in trust_reports:
         actors.make_trust_bundle.send(report_id)
     ids = [*school_reports, *trust_reports]
-    if ids:
-        with app.sessions.begin() as session:
-            session.execute(update(Report).where(Report.id.in_(ids)).values(enqueued_at=utcnow()))
+    with app.sessions.begin() as session:
+        for start in range(0, len(ids), REPORTS_BATCH):  # statements of bounded size
+            session.execute(update(Report).where(Report.id.in_(ids[start:start + REPORTS_BATCH]))
+                            .values(enqueued_at=utcnow()))
+
+
+REPORTS_BATCH = 1000  # report ids looked up, handed over and marked at a time
+
+
+def enqueue_report_batches(app: App, *where: ColumnElement[bool]) -> int:
+    """``enqueue_reports`` for every pending report matching ``where``, a batch at a time in id
+    order: a national window has 16,000, and neither their ids nor one statement naming them
+    all need be held at once. How many were sent."""
+    from models import Report
+
+    sent, after = 0, 0  # ids start at 1
+    while True:
+        with app.sessions() as session:
+            batch = session.execute(select(Report.id, Report.kind).where(
+                Report.status == "pending", Report.id > after, *where)
+                .order_by(Report.id).limit(REPORTS_BATCH)).all()
+        if not batch:
+            return sent
+        enqueue_reports(app, [i for i, kind in batch if kind == "school"],
+                        [i for i, kind in batch if kind == "trust"])
+        sent, after = sent + len(batch), batch[-1].id

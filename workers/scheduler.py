@@ -9,12 +9,13 @@ from sqlalchemy import or_, select
 
 from config.collections import Collection, in_london
 from models import Report, WindowRow
+from models.reports import SCHOOL
 from models.audit_chain import seal_for_scheduler
 from models.base import utcnow
 from workers import retention
 from workers.app import App
 from workers.closing import Claimed, claim_window, describe, still_processing, window_row
-from workers.enqueue import enqueue_email, enqueue_reports
+from workers.enqueue import enqueue_email, enqueue_report_batches, enqueue_reports
 from workers.reminders import send_reminders, windows_to_remind
 from workers.school_reports import release
 
@@ -83,7 +84,10 @@ def start_closing(app: App, collection: Collection, number: int, by: str,
                   now: datetime) -> Claimed | None:
     claimed = claim_window(app, collection, number, by, now)
     if claimed is not None:
-        enqueue_reports(app, claimed.school_reports, claimed.ready_trusts)
+        enqueue_report_batches(app, Report.collection_key == collection.key,  # its school reports
+                               Report.window_number == number, Report.kind == SCHOOL,
+                               Report.enqueued_at.is_(None))
+        enqueue_reports(app, trust_reports=claimed.ready_trusts)
     return claimed
 
 
@@ -125,11 +129,5 @@ def release_due(app: App, now: datetime) -> int:
 
 def redrive_stranded(app: App, now: datetime) -> int:
     """Report jobs committed but never handed over (or lost with a broker): send them again."""
-    with app.sessions() as session:
-        rows = session.execute(select(Report.id, Report.kind).where(
-            Report.status == "pending",
-            or_(Report.enqueued_at.is_(None), Report.enqueued_at < now - STRANDED_AFTER)))
-        stranded = list(rows)
-    enqueue_reports(app, [i for i, kind in stranded if kind == "school"],
-                    [i for i, kind in stranded if kind == "trust"])
-    return len(stranded)
+    return enqueue_report_batches(app, or_(Report.enqueued_at.is_(None),
+                                           Report.enqueued_at < now - STRANDED_AFTER))

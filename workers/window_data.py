@@ -95,20 +95,25 @@ def ks1_priors(session: Session, upns: Select) -> dict[str, dict]:
 
 def window_pupils(session: Session, collection: Collection, window: int, kind: str,
                   chunk: int = 100) -> Iterator[SchoolPupils]:
-    """Each reporting school's current uploads and pupils, read a chunk of schools at a time, so
-    a national window (16,000 schools) is never in memory whole."""
-    by_school: dict[int, list[int]] = defaultdict(list)
-    for school_id, upload_id in session.execute(
-            select(Upload.school_id, Upload.id).where(
-                Upload.collection_key == collection.key, Upload.window_number == window,
-                Upload.status == UploadStatus.SUCCESSFUL, Upload.school_id.is_not(None))
-            .order_by(Upload.school_id, Upload.id)):
-        by_school[school_id].append(upload_id)
-    schools = list(by_school.items())
-    for start in range(0, len(schools), chunk):
-        part = dict(schools[start:start + chunk])
+    """Each reporting school's current uploads and pupils, in school id order, read a chunk of
+    schools at a time (found by the last school id seen), so nothing about a national window's
+    16,000 schools is ever in memory at once."""
+    current = (Upload.collection_key == collection.key, Upload.window_number == window,
+               Upload.status == UploadStatus.SUCCESSFUL, Upload.school_id.is_not(None))
+    after = 0  # ids start at 1
+    while True:
+        schools = (select(Upload.school_id).where(*current, Upload.school_id > after)
+                   .group_by(Upload.school_id).order_by(Upload.school_id).limit(chunk))
+        part: dict[int, list[int]] = defaultdict(list)
+        for school_id, upload_id in session.execute(
+                select(Upload.school_id, Upload.id).where(*current, Upload.school_id.in_(schools))
+                .order_by(Upload.school_id, Upload.id)):
+            part[school_id].append(upload_id)
+        if not part:
+            return
         for school_id, pupils in pupils_by_school(session, part, kind).items():
             yield SchoolPupils(school_id, part[school_id], pupils)
+        after = max(part)
 
 
 def pupils_by_school(session: Session, uploads: dict[int, list[int]],

@@ -146,3 +146,21 @@ def test_an_operator_closes_a_window_lists_the_reports_and_regenerates_after_a_d
     assert f"from upload(s) #{second - 1}" in out and "released" in out
     assert main(["reports", "regenerate", "ks1-demo", "2", "--school", ACORN]) == 2
     assert "has not closed yet" in capsys.readouterr().err
+
+
+def test_closing_a_window_lists_its_first_reports_and_says_how_to_list_every_one(
+        env, capsys, monkeypatch):
+    monkeypatch.setattr("intake.cli.REPORTS_SHOWN", 1)
+    for kind, name in (("registry", "gias.csv"), ("contacts", "contacts.csv"), ("roster", "roster.csv")):
+        assert main([kind, "import", str(env / name)]) == 0
+    (env / "acorn.xlsx").write_bytes(valid_ks1(ACORN))
+    assert main(["submit", str(env / "acorn.xlsx"), "--as", contact_of(ACORN)]) == 0
+    capsys.readouterr()
+    assert main(["close-window", "ks1-demo", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "bundle.zip" in out and "8012001-summary.pdf" not in out  # the trust bundle comes first
+    assert "... and more: `ers reports list --collection ks1-demo --window 1` lists every one." in out
+    assert main(["reports", "list", "--collection", "ks1-demo", "--window", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "bundle.zip" in out and "ks1-demo-window-1-8012001-summary.pdf" in out
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import replace
+from functools import partial
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -271,12 +272,38 @@ def test_regenerating_a_trust_schools_reports_sends_the_trust_a_new_bundle_after
     assert len(emails(app, "trust-reports")) == 2
 
 
-def test_report_rows_are_written_a_batch_at_a_time_and_come_back_in_order(app):
-    from workers.closing import _add_reports
-    with app.sessions.begin() as session:
-        school_ids = list(session.scalars(select(School.id).order_by(School.id)))[:5]
-        ids = _add_reports(session, ({"kind": "school", "school_id": s, "status": "pending"}
-                                     for s in school_ids), KEY, 1, batch=2)
-        written = session.execute(select(Report.id, Report.school_id).where(Report.id.in_(ids))
-                                  .order_by(Report.id)).all()
-    assert len(ids) == 5 and [s for _, s in written] == school_ids and [i for i, _ in written] == ids
+def test_a_claim_reads_schools_and_writes_their_reports_a_batch_at_a_time(
+        app, stub_broker, submitted, monkeypatch):
+    import workers.closing as closing
+    monkeypatch.setattr(closing, "window_pupils", partial(closing.window_pupils, chunk=1))
+    monkeypatch.setattr(closing, "REPORT_BATCH", 2)  # a full batch mid-way, then the rest
+    claimed = claim_window(app, app.collections[KEY], 1, by="ops")
+    with app.sessions() as session:
+        school_of = dict(session.execute(select(School.dfe, School.id)).all())
+    written = reports(app, "school")
+    assert len(written) == 3 and {r.school_id: r.upload_ids for r in written} == {
+        school_of[dfe]: [upload_id] for dfe, upload_id in submitted.items()}
+    assert claimed.school_reports == claimed.schools == 3 and claimed.trust_reports == 1
+
+
+def test_report_jobs_are_handed_over_a_batch_at_a_time_each_once(
+        app, stub_broker, submitted, monkeypatch):
+    import workers.enqueue as enqueue
+    from workers import actors
+    monkeypatch.setattr(enqueue, "REPORTS_BATCH", 2)
+    monkeypatch.setattr(enqueue, "REPORTS_PER_JOB", 1)
+    jobs, send = [], actors.make_school_reports.send
+    monkeypatch.setattr(actors.make_school_reports, "send", lambda ids: jobs.append(ids) or send(ids))
+    close_by_hand(app, KEY, 1, by="ops")
+    made = [r.id for r in reports(app, "school")]
+    assert jobs == [[i] for i in made]
+    assert all(r.enqueued_at is not None for r in reports(app, "school"))
+
+
+def test_report_jobs_never_handed_over_are_sent_by_the_next_tick(app, stub_broker, submitted):
+    claim_window(app, app.collections[KEY], 1, by="ops")  # the closer stopped before handing over
+    assert all(queue.qsize() == 0 for queue in stub_broker.queues.values())
+    done = tick(app, now=closes(app) - timedelta(minutes=1))  # no other window is due yet
+    assert "3 report job(s) sent again" in done.lines
+    drain(stub_broker)
+    assert {r.status for r in reports(app)} == {"released"} and window_state(app) == "closed"
