@@ -5,11 +5,12 @@ Reading only; the measures in ``reports/`` never see the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from config.collections import Collection, in_london
 from models import PupilResult, School, Upload, UploadStatus
@@ -69,24 +70,31 @@ def _pupils(rows, priors: dict[str, dict]) -> list[Pupil]:
             for upn, (forename, surname, results) in _merged(rows).items()]
 
 
-def ks1_priors(session: Session, upns: Select) -> dict[str, dict]:
+PRIOR_BATCH = 1000  # UPNs looked up at a time (ks1_priors)
+
+
+def ks1_priors(session: Session, upns: Iterable[str]) -> dict[str, dict]:
     """KS2 pupils' KS1 teacher assessments, where the service holds them: a current KS1 template
     upload or a CTF's KS1 part for the same UPN (the latest received wins). Never guessed.
 
-    ``upns`` is a query for them: a chunk of 100 schools has 4,500, and as many parameters cost
-    more to send and plan than the query's work. Only the three assessments are read out of
-    each row's results, by the database, rather than every KS1 pupil's whole results."""
+    Looked up ``PRIOR_BATCH`` UPNs at a time: for a whole chunk of schools (4,500 UPNs)
+    PostgreSQL's planner prefers reading every pupil row in the table to 4,500 index lookups, and
+    the table holds every pupil of the year, so each chunk of a national window cost more than the
+    last. Only the three assessments are read out of each row's results, by the database."""
     results = PupilResult.results
-    rows = session.execute(
-        select(PupilResult.upn, Upload.format,
-               *(results[key].as_string() for key in KS1_PRIOR),
-               *(results[("ks1", key)].as_string() for key in KS1_PRIOR))
-        .join(Upload, Upload.id == PupilResult.upload_id)
-        .where(PupilResult.upn.in_(upns), Upload.status == UploadStatus.SUCCESSFUL,
-               Upload.format.in_(("ks1-template", "ctf-xml")))
-        .order_by(Upload.received_at))
+    query = (select(PupilResult.upn, Upload.format, Upload.received_at,
+                    *(results[key].as_string() for key in KS1_PRIOR),
+                    *(results[("ks1", key)].as_string() for key in KS1_PRIOR))
+             .join(Upload, Upload.id == PupilResult.upload_id)
+             .where(Upload.status == UploadStatus.SUCCESSFUL,
+                    Upload.format.in_(("ks1-template", "ctf-xml"))))
+    found: list[tuple] = []
+    upns = sorted(set(upns))
+    for start in range(0, len(upns), PRIOR_BATCH):
+        found += session.execute(query.where(
+            PupilResult.upn.in_(upns[start:start + PRIOR_BATCH]))).all()
     priors: dict[str, dict] = {}
-    for upn, fmt, *values in rows:
+    for upn, fmt, _, *values in sorted(found, key=itemgetter(2)):  # the latest received wins
         values = values[len(KS1_PRIOR):] if fmt == "ctf-xml" else values[:len(KS1_PRIOR)]
         if any(values):
             priors[upn] = dict(zip(KS1_PRIOR, values))
@@ -125,9 +133,7 @@ def pupils_by_school(session: Session, uploads: dict[int, list[int]],
         by_upload[row.upload_id].append(row)
     priors: dict[str, dict] = {}
     if kind == "ks2":
-        theirs = aliased(PupilResult)
-        priors = ks1_priors(session, select(theirs.upn).where(theirs.upload_id.in_(
-            [u for ids in uploads.values() for u in ids])))
+        priors = ks1_priors(session, (row.upn for rows in by_upload.values() for row in rows))
     return {school_id: _pupils([row for u in ids for row in by_upload.pop(u, [])], priors)
             for school_id, ids in uploads.items()}
 

@@ -50,10 +50,11 @@ def test_ks1_priors_come_from_a_template_or_a_ctfs_ks1_part_the_latest_received_
     held(app, "ks2-csv", 9, {"Z9": {}})
 
     with app.sessions() as session:
-        priors = ks1_priors(session, select(PupilResult.upn).distinct())
-        ks2_pupils = select(PupilResult.upn).join(Upload).where(Upload.format == "ks2-csv")
+        priors = ks1_priors(session, session.scalars(select(PupilResult.upn)))
+        ks2_pupils = session.scalars(select(PupilResult.upn).join(Upload)
+                                     .where(Upload.format == "ks2-csv")).all()
         assert ks1_priors(session, ks2_pupils) == {"A1": priors["A1"]}  # only the KS2 pupils'
-        assert ks1_priors(session, ks2_pupils.where(Upload.id < 0)) == {}
+        assert ks1_priors(session, []) == {}
     assert priors == {
         "A1": {"ta_reading": "EXS", "ta_writing": "WTS", "ta_maths": "GDS"},
         "B1": {"ta_reading": "PK4", "ta_writing": None, "ta_maths": "EXS"},  # the later CTF
@@ -77,3 +78,17 @@ def test_pupil_rows_are_written_the_same_by_copy_on_postgresql_and_by_insert_on_
     assert [tuple(row) for row in written] == [
         (upload_id, p.row, p.upn, p.forename, p.surname, p.gender, p.dob, p.nc_year, p.results)
         for p in pupils]
+
+
+def test_ks1_priors_are_looked_up_a_batch_of_upns_at_a_time_with_the_latest_still_winning(
+        app, monkeypatch):
+    import workers.window_data as window_data
+    monkeypatch.setattr(window_data, "PRIOR_BATCH", 1)
+    early, late = {"ta_reading": "WTS"}, {"ta_reading": "GDS"}
+    held(app, "ks1-template", 0, {"A1": early, "B1": early})
+    held(app, "ks1-template", 5, {"A1": late})
+    with app.sessions() as session:
+        assert ks1_priors(session, ["B1", "A1", "A1"]) == {
+            "A1": {"ta_reading": "GDS", "ta_writing": None, "ta_maths": None},
+            "B1": {"ta_reading": "WTS", "ta_writing": None, "ta_maths": None}}
+
