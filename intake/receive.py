@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from intake import store
@@ -91,6 +91,13 @@ def receive_files(app: App, files: list[tuple[str, bytes]], *, sender: str, chan
     return receipt
 
 
+# Built once, as the upload path's statements are (workers/pipeline.py).
+_SAME_SOURCE = select(Submission).where(Submission.channel == bindparam("channel"),
+                                        Submission.source_ref == bindparam("source_ref"))
+_SENDERS_LATEST = (select(Submission).where(Submission.sender == bindparam("sender"))
+                   .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1))
+
+
 def _earlier_submission(session: Session, channel: str, source_ref: str | None, sender: str,
                         digest: str) -> Submission | None:
     """The same source again, or the sender's latest submission repeated byte for byte.
@@ -98,12 +105,10 @@ def _earlier_submission(session: Session, channel: str, source_ref: str | None, 
     Only the sender's *latest* counts, so sending A, then B, then A again makes A current.
     """
     if source_ref:
-        found = session.scalar(select(Submission).where(
-            Submission.channel == channel, Submission.source_ref == source_ref))
+        found = session.scalar(_SAME_SOURCE, {"channel": channel, "source_ref": source_ref})
         if found is not None:
             return found
-    latest = session.scalar(select(Submission).where(Submission.sender == sender)
-                            .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1))
+    latest = session.scalar(_SENDERS_LATEST, {"sender": sender})
     return latest if latest is not None and latest.content_hash == digest else None
 
 

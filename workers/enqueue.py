@@ -1,7 +1,7 @@
 """Hands committed work to the broker and records that it did, so stranded work can be found."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 
 from models import OutgoingEmail, Upload
 from models.base import utcnow
@@ -9,6 +9,8 @@ from workers.app import App
 
 
 UPLOADS = Upload.__table__  # marked with a plain statement: the ORM's session doubles its cost
+_ENQUEUED = (update(UPLOADS).where(UPLOADS.c.id == bindparam("upload_id"), UPLOADS.c.enqueued_at.is_(None))
+             .values(enqueued_at=bindparam("now")))  # built once, as the upload path's statements are
 
 
 def enqueue_validation(app: App, upload_id: int, answers_first: list[int] = ()) -> None:
@@ -20,9 +22,7 @@ def enqueue_validation(app: App, upload_id: int, answers_first: list[int] = ()) 
     actors.validate_upload.send_with_options(
         args=(upload_id, list(answers_first)), time_limit=app.settings.limits.max_seconds * 1000)
     with app.engine.begin() as connection:
-        connection.execute(update(UPLOADS).where(UPLOADS.c.id == upload_id,
-                                                 UPLOADS.c.enqueued_at.is_(None))
-                           .values(enqueued_at=utcnow()))
+        connection.execute(_ENQUEUED, {"upload_id": upload_id, "now": utcnow()})
 
 
 def enqueue_email(app: App, *, upload_ids: list[int] | None = None,

@@ -28,7 +28,7 @@ from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, bindparam, update
 from sqlalchemy.exc import OperationalError
 
 from config.settings import MailServer, Settings
@@ -202,10 +202,7 @@ def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = No
     operator (``ers outbox``).
     """
     with app.engine.begin() as connection:
-        email = connection.execute(update(OUTBOX).where(
-            OUTBOX.c.id == outbox_id, OUTBOX.c.status == "pending").values(
-            status="sending", claimed_at=utcnow(), attempts=OUTBOX.c.attempts + 1)
-            .returning(*OUTBOX.c)).one_or_none()
+        email = connection.execute(_CLAIM, {"outbox_id": outbox_id, "now": utcnow()}).one_or_none()
     if email is None:
         return False
     message, attempt = build_message(app.settings, email), email.attempts
@@ -224,6 +221,18 @@ def send_outbox_email(app: App, outbox_id: int, transport: Transport | None = No
         raise
     _settle_sent(app, outbox_id, message["Message-ID"])
     return True
+
+
+# Claim and settle are built once: two of each per upload, and a statement
+# built per call costs about as much again to construct and key for the cache as to run.
+_CLAIM = (update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id"), OUTBOX.c.status == "pending")
+          .values(status="sending", claimed_at=bindparam("now"), attempts=OUTBOX.c.attempts + 1)
+          .returning(*OUTBOX.c))
+
+
+# sending -> new_status; any other parameter named after a column sets that column too
+_SETTLE = (update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id"), OUTBOX.c.status == "sending")
+           .values(status=bindparam("new_status"), claimed_at=None))
 
 
 SETTLE_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between tries: a database restart takes a few
@@ -246,9 +255,8 @@ def _settle_sent(app: App, outbox_id: int, message_id: str) -> None:
 def _settle(app: App, outbox_id: int, status: str, action: str, attempt: int | None = None,
             message_id: str | None = None, **values) -> None:
     with app.engine.begin() as connection:
-        settled = connection.execute(update(OUTBOX).where(
-            OUTBOX.c.id == outbox_id, OUTBOX.c.status == "sending").values(
-            status=status, claimed_at=None, **values)).rowcount
+        settled = connection.execute(_SETTLE, {
+            "outbox_id": outbox_id, "new_status": status, **values}).rowcount
         if not settled:  # a retried settle whose first commit landed: recorded already
             return
         detail = {k: v for k, v in (("attempt", attempt), ("error", values.get("last_error")),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from config.collections import in_london
@@ -24,19 +24,39 @@ from workers.supersede import settle_current
 from workers.validators.result import ValidationContext
 
 
+# The statements every upload runs, built once: built per call, constructing and keying them for
+# the compiled cache costs about as much again as running them.
+_TO_CHECK = select(  # what checking needs; the row is read whole, locked, later
+    Upload.status, Upload.uploaded_by, Upload.received_at, Upload.stored_path, Upload.file_name,
+    Upload.submission_id).where(Upload.id == bindparam("upload_id"))
+_SIBLINGS = select(func.count()).select_from(Upload).where(
+    Upload.submission_id == bindparam("submission_id"))
+_SCHOOL_LOCKED = select(School).where(School.dfe == bindparam("dfe")).with_for_update()
+_PARTNER_SCHOOLS = (select(School.dfe).join(PartnerSchool, PartnerSchool.school_id == School.id)
+                    .join(Partner, Partner.id == PartnerSchool.partner_id)
+                    .where(Partner.name == bindparam("name"), PartnerSchool.status == "connected"))
+_MINE = select(Contact).where(Contact.email == bindparam("sender"))
+_CONTACT_SCHOOLS = select(School.dfe).where(or_(
+    School.id.in_(_MINE.with_only_columns(Contact.school_id)),
+    School.trust_id.in_(_MINE.with_only_columns(Contact.trust_id))))
+_PARTNER = select(Partner.id).where(Partner.name == bindparam("name"))
+_CONTACT = select(Contact.id).where(Contact.email == bindparam("sender")).limit(1)
+_ROSTER = (select(Pupil.upn).join(School, School.id == Pupil.school_id)
+           .where(School.dfe == bindparam("dfe")))
+_CLOSED_WINDOWS = select(WindowRow.number).where(
+    WindowRow.collection_key == bindparam("collection_key"), WindowRow.state != "open")
+
+
 def process_upload(app: App, upload_id: int) -> list[int]:
     """Validate, persist, supersede, answer. Returns the outbox ids the caller should send."""
     with app.sessions() as session:
-        upload = session.execute(select(  # what checking needs; the row is read whole, locked, later
-            Upload.status, Upload.uploaded_by, Upload.received_at, Upload.stored_path,
-            Upload.file_name, Upload.submission_id).where(Upload.id == upload_id)).one_or_none()
+        upload = session.execute(_TO_CHECK, {"upload_id": upload_id}).one_or_none()
         if upload is None or upload.status != UploadStatus.PROCESSING:
             return []
         sender, received_at, path = upload.uploaded_by, upload.received_at, upload.stored_path
         file_name = upload.file_name
         permitted = permitted_schools(session, sender)
-        in_bulk = session.scalar(select(func.count()).select_from(Upload).where(
-            Upload.submission_id == upload.submission_id)) > 1
+        in_bulk = session.scalar(_SIBLINGS, {"submission_id": upload.submission_id}) > 1
         # A school's own sender nearly always sends its own file: its roster is read now, in
         # this transaction, rather than in one of its own once the file names the school.
         rosters = {dfe: _roster(session, dfe) for dfe in permitted} if len(permitted) == 1 else {}
@@ -97,30 +117,22 @@ def give_up(app: App, upload_id: int, reason: str) -> list[int]:
 def _school_of(session: Session, checked: Checked) -> School | None:
     """The file's school, locked (as ``lock_school`` does) before any of its upload rows."""
     dfe = checked.result.school if checked.result else None
-    return session.scalar(select(School).where(School.dfe == dfe).with_for_update()) if dfe else None
+    return session.scalar(_SCHOOL_LOCKED, {"dfe": dfe}) if dfe else None
 
 
 def permitted_schools(session: Session, sender: str) -> set[str]:
     """DfE numbers the sender may submit for: their own schools and every school of their trusts;
     for an SFTP partner, the schools linked to it."""
     if sender.startswith(SENDER_PREFIX):
-        return set(session.scalars(
-            select(School.dfe).join(PartnerSchool, PartnerSchool.school_id == School.id)
-            .join(Partner, Partner.id == PartnerSchool.partner_id)
-            .where(Partner.name == sender.removeprefix(SENDER_PREFIX),
-                   PartnerSchool.status == "connected")))
-    mine = select(Contact).where(Contact.email == sender)
-    return set(session.scalars(select(School.dfe).where(or_(
-        School.id.in_(mine.with_only_columns(Contact.school_id)),
-        School.trust_id.in_(mine.with_only_columns(Contact.trust_id))))))
+        return set(session.scalars(_PARTNER_SCHOOLS, {"name": sender.removeprefix(SENDER_PREFIX)}))
+    return set(session.scalars(_CONTACT_SCHOOLS, {"sender": sender}))
 
 
 def is_known_sender(session: Session, sender: str) -> bool:
     """A registered contact, or a registered SFTP partner (authenticated by SSH)."""
     if sender.startswith(SENDER_PREFIX):
-        return session.scalar(select(Partner.id).where(
-            Partner.name == sender.removeprefix(SENDER_PREFIX))) is not None
-    return session.scalar(select(Contact.id).where(Contact.email == sender).limit(1)) is not None
+        return session.scalar(_PARTNER, {"name": sender.removeprefix(SENDER_PREFIX)}) is not None
+    return session.scalar(_CONTACT, {"sender": sender}) is not None
 
 
 def roster(app: App, dfe: str) -> set[str] | None:
@@ -130,8 +142,7 @@ def roster(app: App, dfe: str) -> set[str] | None:
 
 
 def _roster(session: Session, dfe: str) -> set[str] | None:
-    upns = set(session.scalars(select(Pupil.upn).join(School, School.id == Pupil.school_id)
-                               .where(School.dfe == dfe)))
+    upns = set(session.scalars(_ROSTER, {"dfe": dfe}))
     return upns or None
 
 
@@ -143,8 +154,7 @@ def ctf_parts(app: App, dfe: str) -> frozenset[str] | None:
 
 
 def closed_windows(session: Session, collection_key: str) -> frozenset[int]:
-    return frozenset(session.scalars(select(WindowRow.number).where(
-        WindowRow.collection_key == collection_key, WindowRow.state != "open")))
+    return frozenset(session.scalars(_CLOSED_WINDOWS, {"collection_key": collection_key}))
 
 
 def _record_outcome(app: App, session: Session, upload: Upload, checked: Checked,
