@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.collections import in_london
@@ -31,15 +31,19 @@ def _school_line(session: Session, upload: Upload) -> str:
     return f"{school.name} ({school.dfe})" if school else "school not identified"
 
 
+# Built once (every result is copied): a school's contacts, and its trust's (none when trust_id is
+# NULL, as NULL equals nothing).
+_CONTACTS = select(Contact.email).where(or_(Contact.school_id == bindparam("school_id"),
+                                            Contact.trust_id == bindparam("trust_id")))
+
+
 def _copy_to(session: Session, upload: Upload) -> list[str]:
     """The other side: a trust admin's upload is copied to the school, a school's to its trust."""
     if upload.school_id is None:
         return []
     school = session.get(School, upload.school_id)
-    query = select(Contact.email).where(or_(Contact.school_id == school.id,
-                                            Contact.trust_id == school.trust_id
-                                            if school.trust_id else False))
-    return sorted({e for e in session.scalars(query)} - {upload.uploaded_by})
+    found = session.scalars(_CONTACTS, {"school_id": school.id, "trust_id": school.trust_id})
+    return sorted(set(found) - {upload.uploaded_by})
 
 
 def _bodies(paragraphs: list[str], lines: list[str], reference: str | None = None,
