@@ -26,7 +26,7 @@ from workers.window_data import window_pupils
 @dataclass(frozen=True)
 class Claimed:
     """What a claim wrote. Counts, not ids: a national window has 16,000 school reports, which
-    ``enqueue.enqueue_window_reports`` hands over a batch at a time after the commit."""
+    ``scheduler.start_closing`` hands over a batch at a time after the commit."""
     collection_key: str
     window_number: int
     school_reports: int
@@ -84,7 +84,7 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
             collection.key, number)
         audit(session, by, "window", window.id, "closing", collection=collection.key,
               window=number, schools=pool.schools, pupils=pool.pupils)
-        result = Claimed(collection.key, number, pool.schools, trust_reports,  # a report a school
+        result = Claimed(collection.key, number, pool.schools, trust_reports,  # a report per school
                          trusts_ready(session, collection.key, number), pool.schools, pool.pupils)
         finish_if_done(session, collection.key, number)  # a window nobody submitted to
     refresh_statistics(app, "reports")

@@ -74,8 +74,8 @@ def enqueue_reports(app: App, school_reports: list[int] = (), trust_reports: lis
     for report_id in trust_reports:
         actors.make_trust_bundle.send(report_id)
     ids = [*school_reports, *trust_reports]
-    with app.sessions.begin() as session:
-        for start in range(0, len(ids), REPORTS_BATCH):  # statements of bounded size
+    for start in range(0, len(ids), REPORTS_BATCH):  # statements of bounded size
+        with app.sessions.begin() as session:
             session.execute(update(Report).where(Report.id.in_(ids[start:start + REPORTS_BATCH]))
                             .values(enqueued_at=utcnow()))
 
