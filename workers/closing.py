@@ -25,11 +25,11 @@ from workers.window_data import window_pupils
 
 @dataclass(frozen=True)
 class Claimed:
-    """What a claim wrote. Counts, not ids: a national window has 16,000 school reports, which
+    """What a claim wrote: a report per school pooled (``schools``) and a bundle per trust told.
+    Counts, not ids: a national window has 16,000 school reports, which
     ``scheduler.start_closing`` hands over a batch at a time after the commit."""
     collection_key: str
     window_number: int
-    school_reports: int
     trust_reports: int         # waiting until their schools are done
     ready_trusts: list[int]    # trusts with no school report to wait for
     schools: int
@@ -84,7 +84,7 @@ def claim_window(app: App, collection: Collection, number: int, by: str,
             collection.key, number)
         audit(session, by, "window", window.id, "closing", collection=collection.key,
               window=number, schools=pool.schools, pupils=pool.pupils)
-        result = Claimed(collection.key, number, pool.schools, trust_reports,  # a report per school
+        result = Claimed(collection.key, number, trust_reports,
                          trusts_ready(session, collection.key, number), pool.schools, pool.pupils)
         finish_if_done(session, collection.key, number)  # a window nobody submitted to
     refresh_statistics(app, "reports")
@@ -178,5 +178,5 @@ def window_row(session: Session, collection_key: str, number: int) -> WindowRow 
 def describe(claimed: Claimed) -> str:
     return (f"{claimed.collection_key} window {claimed.window_number}: claimed; "
             f"{claimed.schools} school(s) with {claimed.pupils} pupil(s), "
-            f"{claimed.school_reports} school report job(s), "
+            f"{claimed.schools} school report job(s), "
             f"{claimed.trust_reports} trust bundle job(s)")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from workers.validators.ks1 import column_letter
+from workers.validators.workbook import column_letter
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

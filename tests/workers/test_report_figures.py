@@ -101,7 +101,7 @@ def test_every_pdf_a_closing_makes_draws_with_pdftoppm(app, stub_broker, stub_wo
 def test_a_window_nobody_sent_to_still_closes_and_tells_the_trust(app, stub_broker, stub_worker, key):
     closed = close_by_hand(app, key, 1, by="test")
     drain(stub_broker)
-    assert closed.school_reports == 0 and closed.trust_reports == 1
+    assert closed.schools == 0 and closed.trust_reports == 1
     with app.sessions() as session:
         [bundle] = session.scalars(select(Report).where(Report.collection_key == key)).all()
     assert bundle.status == "released" and bundle.summary["reported"] == 0

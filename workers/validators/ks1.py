@@ -11,7 +11,7 @@ from workers.validators.result import PupilRecord, ValidationContext, Validation
 from workers.validators.rules import (
     cell_text, dfe_is_valid, whole_number,
 )
-from workers.validators.workbook import Row, is_blank_row
+from workers.validators.workbook import Row, column_letter, is_blank_row
 
 FORMAT = "ks1-template"
 
@@ -32,15 +32,6 @@ SCORE_COLUMNS = {
     "Scaled Score: KS1 Maths": "ss_maths",
     "Scaled Score: KS1 GPS": "ss_gps",
 }
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def header_problem(header: Row) -> str | None:

@@ -18,12 +18,11 @@ from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import (
     Verdict, check_column, check_identity_columns, template_columns, template_result,
 )
-from workers.validators.ks1 import column_letter
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
     cell_text, dfe_is_valid, whole_number,
 )
-from workers.validators.workbook import Row, is_blank_row
+from workers.validators.workbook import Row, column_letter, is_blank_row
 
 GCSE = "ks4-gcse"
 NON_GCSE = "ks4-non-gcse"

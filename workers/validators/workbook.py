@@ -344,14 +344,19 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def column_letter(index: int) -> str:
+    """A 0-based column index as Excel names it: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def _column_name(number: int) -> str:
-    if number > 16_384:
-        return "beyond XFD, Excel's last column"
-    name = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        name = chr(65 + rest) + name
-    return name
+    """A 1-based column number as Excel names it, or that it is past Excel's last column."""
+    return "beyond XFD, Excel's last column" if number > 16_384 else column_letter(number - 1)
 
 
 # --- the text the first sheet's cells would hold --------------------------------------------------
