@@ -28,7 +28,8 @@ def test_the_synthetic_world_is_the_same_for_the_same_seed_and_its_dfe_numbers_a
 def test_the_validation_bench_checks_each_format_beside_its_read_floor() -> None:
     measured = validation.run(repeats=2, primary_pupils=12, secondary_pupils=12, say=lambda _: None)
     assert [m.name for m in measured] == ["KS4 GCSE template (12 pupils)", "KS1 template (12 pupils)",
-                                          "KS2 CSV, every portal column (12 pupils)"]
+                                          "KS2 CSV, every portal column (12 pupils)",
+                                          "KS2 CSV, every cell quoted (12 pupils)"]
     for m in measured:
         assert m.value > 0 and m.floor > 0
         assert m.met == (m.ratio <= validation.TARGET)

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Callable, TypeVar
 
@@ -127,7 +128,9 @@ def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     try:
         # Too few characters, or line ends, for more records than the limit: read at C speed.
         if len(text) <= max_rows or text.count("\n") + text.count("\r") <= max_rows:
-            rows = list(reader)
+            rows = _plain_records(text)
+            if rows is None:
+                rows = list(reader)
         else:
             rows = _rows_within_limit(reader, max_rows)
     except csv.Error as exc:
@@ -136,6 +139,29 @@ def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
         rows.pop()
     if not rows:
         raise UnreadableFile(f"The file has no content. {SEND_AS_DOWNLOADED}")
+    return rows
+
+
+# Line ends of str.splitlines that are not a CSV's (csv reads only CR, LF and CRLF as ends).
+OTHER_LINE_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _plain_records(text: str) -> list[list[str]] | None:
+    """The records ``csv.reader`` reads from a text without quotes, or None for any other text.
+
+    Without a quote a CSV record is its line split at the commas, and splitting at C speed
+    costs half what the csv module's reader does. Files saved by Excel quote only the cells
+    that need it, so this is nearly every file; a quoted one is read by the csv module.
+    """
+    if '"' in text or any(other in text for other in OTHER_LINE_BREAKS):
+        return None
+    lines = text.splitlines()
+    limit = csv.field_size_limit()
+    if len(text) > limit and max(map(len, lines)) > limit:
+        return None  # a cell longer than csv reads: its reader says so
+    rows = list(map(str.split, lines, repeat(",")))
+    if "" in lines:  # a blank line is a record with no cells, as csv reads it
+        rows = [row if line else [] for row, line in zip(rows, lines)]
     return rows
 
 

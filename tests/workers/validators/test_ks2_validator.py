@@ -208,6 +208,30 @@ def test_quoted_fields_with_commas_quotes_and_line_breaks_are_one_cell_each():
     assert [p.row for p in result.pupils] == [2, 3]
 
 
+@pytest.mark.parametrize("text", [
+    "UPN,Surname\r\nA1,Smith\r\n",
+    "UPN,Surname\nA1,Smith\n\nA2,Jones",
+    "UPN,Surname\rA1,Smith\r\rA2,Jones\r",
+    "UPN,Surname\r\nA1,Smith\nA2,Jones\rA3,Brown\r\n\r\n",
+    "UPN,,Surname,\r\n, A1 ,Smith ,\r\n,,,\r\n",
+    "UPN,Surname\r\nA1,Form\ffeed\r\nA2,Next\x85line\r\nA3,Line\u2028sep\u2029par\r\n",
+    "UPN,Surname\r\nA1,Sm\x0bith\x1c\x1d\x1e" + "x" * 400 + "\r\n",
+    "UPN,Surname\r\nA1,\"Smith, Jr\"\r\n",
+], ids=["crlf", "lf-blank-no-end", "cr", "mixed-ends", "spaces-empty-cells", "other-line-breaks",
+        "vertical-tab-and-separators", "quoted"])
+def test_read_csv_gives_the_records_the_csv_module_reads(text):
+    read = list(csv.reader(io.StringIO(text, newline="")))
+    while read and not any(cell.strip() for cell in read[-1]):
+        read.pop()
+    assert ks2.read_csv(text.encode(), MAX_ROWS) == read
+
+
+def test_a_cell_longer_than_the_csv_module_reads_is_refused_by_it():
+    text = "UPN,Surname\r\nA1," + "x" * (csv.field_size_limit() + 1) + "\r\n"
+    with pytest.raises(UnreadableFile, match="field larger than field limit"):
+        ks2.read_csv(text.encode(), MAX_ROWS)
+
+
 def test_a_header_quoted_by_excel_is_matched():
     data = ("\ufeff" + ",".join(f'"{h}"' for h in HEADER) + "\r\n").encode() + to_csv([pupil(1)], header=None)
     assert check_bytes(data).errors == []
