@@ -16,12 +16,11 @@ from typing import Any
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import (
-    Verdict, check_column, check_identity_columns, template_columns, template_result,
+    Verdict, check_column, check_identity_columns, rows_of_each_school, scaled_score, school_dfe,
+    template_columns, template_result, year_group,
 )
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
-from workers.validators.rules import (
-    cell_text, dfe_is_valid, whole_number,
-)
+from workers.validators.rules import cell_text, whole_number
 from workers.validators.workbook import Row, column_letter, is_blank_row
 
 GCSE = "ks4-gcse"
@@ -199,24 +198,18 @@ class _Checker:
         """Organisation, School DFE, Key stage and Year: each row's year, and the rows of each
         valid DfE number in the order first met."""
         self.check("Organisation", _organisation)
-        dfes = self.check("School DFE", _dfe)
+        dfes = self.check("School DFE", school_dfe)
         self.check("Key stage", partial(_key_stage, self.config["key_stage"]))
-        years = self.check("Year", partial(_year, self.config["year"]))
-        if dfes and dfes[0] is not None and dfes.count(dfes[0]) == len(dfes):  # one school
-            return years, {dfes[0]: list(self.rows)}
-        dfe_rows: dict[str, list[int]] = {}
-        for row, dfe in zip(self.rows, dfes):
-            if dfe is not None:
-                dfe_rows.setdefault(dfe, []).append(row)
-        return years, dfe_rows
+        years = self.check("Year", partial(year_group, self.config["year"], "year", "Year"))
+        return years, rows_of_each_school(self.rows, dfes)
 
     def results(self, kind: str) -> tuple[list[dict[str, Any]], list[int]]:
         """Each row's results (the KS2 scores, then the grades entered in column order, as the
         row loop made them) after checking the KS2 score and subject columns; and the rows with
         no grade."""
         low, high = self.config["ks2_scaled_score_min"], self.config["ks2_scaled_score_max"]
-        score = partial(_ks2_score, low, high, f"Range must be between {low} to {high} and be "
-                        "whole numbers. Allows empty field.")
+        score = partial(scaled_score, low, high, "ks2-scaled-score", f"Range must be between "
+                        f"{low} to {high} and be whole numbers. Allows empty field.")
         scores = [self.check(column, score) for column in KS2_COLUMNS]
         keys: list[str] = []
         graded: list[Sequence[str]] = []  # the columns with a grade on some row
@@ -267,35 +260,12 @@ def _organisation(cell: object) -> Verdict:
     return None, ("organisation-missing", "Organisation must have a value.")
 
 
-def _dfe(cell: object) -> Verdict:
-    """The DfE number when it is valid (its rows say which school the file is for)."""
-    dfe = cell_text(cell)
-    return (dfe, None) if dfe_is_valid(dfe) else (None, ("dfe-invalid", "Invalid DFE detected."))
-
-
 def _key_stage(expected: int, cell: object) -> Verdict:
     key_stage = whole_number(cell_text(cell).upper().removeprefix("KEY STAGE").removeprefix("KS")
                              .strip())
     if key_stage == expected:
         return key_stage, None
     return key_stage, ("key-stage", f"Key stage must be {expected}.")
-
-
-def _year(expected: int, cell: object) -> Verdict:
-    year = whole_number(cell_text(cell).upper().removeprefix("Y").removeprefix("EAR").strip())
-    if year == expected:
-        return year, None
-    return year, ("year", f"Year must be {expected}.")
-
-
-def _ks2_score(low: int, high: int, message: str, cell: object) -> Verdict:
-    """A blank cell is no score; any other must be a whole number in range (kept even if not)."""
-    if not cell_text(cell):
-        return None, None
-    score = whole_number(cell)
-    if score is not None and low <= score <= high:
-        return score, None
-    return score, ("ks2-scaled-score", message)
 
 
 def _grade(grades: dict[str, Any], cell: object) -> Verdict:

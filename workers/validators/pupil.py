@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import lru_cache, partial
 from operator import attrgetter
@@ -12,7 +12,8 @@ from config.codes import gender_code
 from workers.validators.findings import ColumnFindings, Findings, RowFindings
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, name_problem, parse_date, upn_problem,
+    UPN_FORMAT_MESSAGE, all_valid_upns, cell_text, dfe_is_valid, name_problem, parse_date,
+    upn_problem, whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -24,19 +25,6 @@ UPN_MESSAGES = {
 }
 GENDER_MESSAGE = "Gender must be Male or Female."
 DOB_MESSAGE = "Date of birth must be a valid date in the past, written DD/MM/YYYY."
-
-
-def template_rows(rows: Sequence[Row], columns: Sequence[str]
-                  ) -> Iterator[tuple[int, dict[str, Any], dict[str, str]]]:
-    """Each pupil row under the header as (spreadsheet row, cells, their text): blank rows are
-    skipped without shifting the numbers, and a stray note beyond the last column is no pupil."""
-    width = len(columns)
-    for index, raw in enumerate(rows[1:], start=2):
-        row = list(raw[:width])
-        if is_blank_row(row):
-            continue
-        row += [""] * (width - len(row))  # a short row's missing cells are blank
-        yield index, dict(zip(columns, row)), dict(zip(columns, map(cell_text, row)))
 
 
 # The gender spellings come from codes.toml, read once per process (config.codes.codes), and a
@@ -56,27 +44,6 @@ def check_upn(upn: str, column: str, row: int, errors: RowFindings,
     return True
 
 
-def check_identity(text: dict[str, str], cells: dict[str, Any], row: int, today: date,
-                   errors: Findings, upn_rows: dict[str, list[int]]) -> tuple[str, str | None, date | None]:
-    """UPN, names, gender and date of birth of a template row; returns (upn, gender, dob).
-
-    A valid UPN is recorded in ``upn_rows`` so duplicates can be reported with every row.
-    """
-    upn = text["UPN"].upper()
-    check_upn(upn, "UPN", row, errors, upn_rows)
-    for column in ("Forename", "Surname"):
-        problem = name_problem(column, text[column])
-        if problem:
-            errors.add(*problem, column, row)
-    gender = _gender_code(text["Gender"])
-    if gender is None:
-        errors.add("gender", GENDER_MESSAGE, "Gender", row)
-    dob = parse_date(cells["Date of birth"])
-    if dob is None or dob >= today:
-        errors.add("dob", DOB_MESSAGE, "Date of birth", row)
-    return upn, gender, dob
-
-
 # --- the same checks a column at a time ---------------------------------------------------------
 # A template's rows turned into columns (template_columns) are checked a column at a time: each
 # rule once per distinct cell, as a column holds a handful of values (codes, grades, one school),
@@ -93,13 +60,13 @@ SAME_WHEN_EQUAL = frozenset({str, int, float, date, datetime, type(None)})
 
 
 def template_columns(rows: Sequence[Row], width: int) -> tuple[list[int], list[Sequence[Any]]]:
-    """``template_rows`` as columns: the pupil rows' spreadsheet numbers, and the first ``width``
-    columns of the pupil rows (blank rows skipped, short rows padded blank, cells beyond ``width``
-    ignored).
+    """A template's pupil rows as columns: the pupil rows' spreadsheet numbers, and the first
+    ``width`` columns of the pupil rows (blank rows skipped without shifting the numbers, short
+    rows padded blank, cells beyond ``width`` ignored: a stray note there is no pupil).
 
     Nearly every file has no blank or short row under its header: a column filled on every row
     shows there is no blank row, so the rows turn into columns at C speed (``zip``) with no test
-    per row. Otherwise the rows are picked one by one, as ``template_rows`` does.
+    per row. Otherwise the rows are picked one by one.
     """
     columns = list(zip(*rows[1:]))[:width]  # as many columns as the shortest row has cells
     if len(columns) == width and any(map(_filled, columns)):
@@ -175,8 +142,8 @@ def check_identity_columns(rows: Sequence[int], cells: dict[str, Sequence[Any]],
                            found: ColumnFindings, upn_rows: dict[str, list[int]]
                            ) -> tuple[Sequence[str], list[str], list[str], list[str | None],
                                       list[date | None]]:
-    """``check_identity`` a column at a time: each row's UPN, forename, surname, gender and date
-    of birth, from the template's columns by name; findings in the order it makes them."""
+    """Each row's UPN, forename, surname, gender and date of birth, from the template's columns
+    by name; findings in the order checking each row in turn makes them."""
     upns = check_upn_column(rows, cells["UPN"], "UPN", found, upn_rows)
     forename = check_column(rows, cells["Forename"], "Forename", partial(_name, "Forename"), found)
     surname = check_column(rows, cells["Surname"], "Surname", partial(_name, "Surname"), found)
@@ -227,6 +194,39 @@ def _dob(today: date, cell: object) -> Verdict:
     if dob is None or dob >= today:
         return dob, ("dob", DOB_MESSAGE)
     return dob, None
+
+
+def school_dfe(cell: object) -> Verdict:
+    """The DfE number when it is valid (its rows say which school the file is for)."""
+    dfe = cell_text(cell)
+    return (dfe, None) if dfe_is_valid(dfe) else (None, ("dfe-invalid", "Invalid DFE detected."))
+
+
+def rows_of_each_school(rows: Sequence[int], dfes: Sequence[str | None]) -> dict[str, list[int]]:
+    """The rows of each valid DfE number (``school_dfe``), in the order first met."""
+    if dfes and dfes[0] is not None and dfes.count(dfes[0]) == len(dfes):  # one school: C speed
+        return {dfes[0]: list(rows)}
+    found: dict[str, list[int]] = {}
+    for row, dfe in zip(rows, dfes):
+        if dfe is not None:
+            found.setdefault(dfe, []).append(row)
+    return found
+
+
+def year_group(expected: int, rule: str, column: str, cell: object) -> Verdict:
+    """The year group (kept even when wrong), written 2, "Y2" or "Year 2"."""
+    year = whole_number(cell_text(cell).upper().removeprefix("Y").removeprefix("EAR").strip())
+    return year, None if year == expected else (rule, f"{column} must be {expected}.")
+
+
+def scaled_score(low: int, high: int, rule: str, message: str, cell: object) -> Verdict:
+    """A blank cell is no score; any other must be a whole number in range (kept even if not)."""
+    if not cell_text(cell):
+        return None, None
+    score = whole_number(cell)
+    if score is not None and low <= score <= high:
+        return score, None
+    return score, (rule, message)
 
 
 def report_duplicates(upn_rows: dict[str, list[int]], errors: Findings, column: str = "UPN",

@@ -278,6 +278,20 @@ def test_missing_forename_and_surname_on_one_row_are_two_lines():
                              "Surname must have a value. Column: Surname. Row: 2"]
 
 
+def test_errors_in_several_columns_and_rows_are_reported_in_the_order_a_row_by_row_check_finds_them():
+    # Checked a column at a time, but each rule's first row and its column order decide the order.
+    result = check([pupil(1, scaled_score_ks1_gps=130, gender="X"),
+                    pupil(2, nc_year=3),
+                    pupil(3, scaled_score_ks1_gps=130, forename=None, teacher_assessment_ks1_maths="Q")])
+    assert lines(result.errors) == [
+        "Gender must be Male or Female. Column: Gender. Row: 2",
+        f"{SCORE_MESSAGE} Column: Scaled Score: KS1 GPS. Rows: 2, 4",
+        "NC Year must be 2. Column: NC Year. Row: 3",
+        "Forename must have a value. Column: Forename. Row: 4",
+        f"{TA_MESSAGE} Column: Teacher Assessment: KS1 Maths. Row: 4",
+    ]
+
+
 @pytest.mark.parametrize("gender, code", [("Male", "M"), ("female", "F"), ("M", "M"), ("f", "F"),
                                           ("Boy", "M"), ("GIRL", "F"), (" Male ", "M")])
 def test_every_accepted_spelling_of_gender_is_stored_as_its_code(gender, code):

@@ -1,13 +1,16 @@
-"""Template rows checked a column at a time (workers/validators/pupil.py), as the KS4 validator
-does: the same pupils, values and findings as checking row by row."""
+"""Template rows checked a column at a time (workers/validators/pupil.py), as the KS1 and KS4
+validators do: the same pupils, values and findings as checking row by row, the way the seeds
+describe the checks (``template_rows`` and ``check_identity`` below)."""
 from datetime import date, datetime
 
 from workers.validators import ks4
 from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import (
-    check_column, check_identity, check_identity_columns, template_columns, template_rows,
+    DOB_MESSAGE, GENDER_MESSAGE, check_column, check_identity_columns, check_upn, template_columns,
 )
-from workers.validators.rules import cell_text
+from workers.validators.rules import cell_text, name_problem, parse_date
+from workers.validators.workbook import is_blank_row
+from config.codes import gender_code
 from intake.demo_world import make_upn
 
 TODAY = date(2026, 7, 1)
@@ -16,6 +19,34 @@ COLUMNS = ["UPN", "Forename", "Surname", "Gender", "Date of birth"]
 
 def upn(serial: int) -> str:
     return make_upn("8012001", 15, serial)
+
+
+def template_rows(rows, columns):
+    """Each pupil row under the header as (spreadsheet row, cells, their text), row by row."""
+    width = len(columns)
+    for index, raw in enumerate(rows[1:], start=2):
+        row = list(raw[:width])
+        if is_blank_row(row):
+            continue
+        row += [""] * (width - len(row))
+        yield index, dict(zip(columns, row)), dict(zip(columns, map(cell_text, row)))
+
+
+def check_identity(text, cells, row, today, errors, upn_rows):
+    """UPN, names, gender and date of birth of one row; returns (upn, gender, dob)."""
+    upn = text["UPN"].upper()
+    check_upn(upn, "UPN", row, errors, upn_rows)
+    for column in ("Forename", "Surname"):
+        problem = name_problem(column, text[column])
+        if problem:
+            errors.add(*problem, column, row)
+    gender = gender_code(text["Gender"])
+    if gender is None:
+        errors.add("gender", GENDER_MESSAGE, "Gender", row)
+    dob = parse_date(cells["Date of birth"])
+    if dob is None or dob >= today:
+        errors.add("dob", DOB_MESSAGE, "Date of birth", row)
+    return upn, gender, dob
 
 
 def as_columns(rows, width):
