@@ -84,13 +84,13 @@ def validate(rows: list[Row], context: ValidationContext | None = None,
                for column, key in RESULT_COLUMNS.items()}
     found.hand_to(errors)
 
-    each_result = [dict(zip(results, values)) for values in zip(*results.values())]
-    for row, values in zip(numbers, zip(*results.values())):
+    by_row = list(zip(*results.values()))
+    for row, values in zip(numbers, by_row):
         if values.count(None) == len(values):
             warnings.add("no-results", "No results entered for this pupil; the pupil will not be "
                          "counted in reports.", "UPN", row)
     records = list(map(PupilRecord, numbers, upns, forenames, surnames, genders, dobs, nc_years,
-                       each_result))
+                       [dict(zip(results, values)) for values in by_row]))
 
     # Only pupils on the school's template are processed (KS1 seed); others are warned about.
     return template_result(

@@ -124,15 +124,14 @@ def read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     limit allows is read a row at a time and refused without keeping more than the limit.
     """
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         # Too few characters, or line ends, for more records than the limit: read at C speed.
         if len(text) <= max_rows or text.count("\n") + text.count("\r") <= max_rows:
             rows = _plain_records(text)
             if rows is None:
-                rows = list(reader)
+                rows = list(csv.reader(io.StringIO(text, newline="")))
         else:
-            rows = _rows_within_limit(reader, max_rows)
+            rows = _rows_within_limit(csv.reader(io.StringIO(text, newline="")), max_rows)
     except csv.Error as exc:
         raise UnreadableFile(f"The file could not be read as CSV ({exc}). {SEND_AS_DOWNLOADED}") from None
     while rows and is_blank_row(rows[-1]):
