@@ -59,7 +59,7 @@ WITHHELD = "(message withheld: it may quote a file's contents)"
 
 def message_is_safe(exc: BaseException) -> bool:
     module = type(exc).__module__ or ""
-    return isinstance(exc, (OSError, TimeoutError)) or module.split(".")[0] in SAFE_MODULES
+    return isinstance(exc, OSError) or module.split(".")[0] in SAFE_MODULES
 
 
 def format_exception(exc: BaseException) -> str:
@@ -161,16 +161,24 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def problems(environ: Mapping[str, str]) -> list[str]:
-    """What is wrong with ERS_LOG_FORMAT and ERS_LOG_LEVEL (``ers doctor`` reports it)."""
+def _read_settings(environ: Mapping[str, str]) -> tuple[str, str, list[str]]:
+    """(format, level name, problems): a value it does not know is replaced by the default
+    (text, INFO) and named in problems, so ``configure`` and ``ers doctor`` read them alike."""
     found = []
     fmt = (environ.get("ERS_LOG_FORMAT") or "text").strip().lower()
     level = (environ.get("ERS_LOG_LEVEL") or "INFO").strip().upper()
     if fmt not in FORMATS:
         found.append(f"ERS_LOG_FORMAT is {fmt!r}, not json or text")
+        fmt = "text"
     if level not in LEVELS:
         found.append(f"ERS_LOG_LEVEL is {level!r}, not DEBUG, INFO, WARNING or ERROR")
-    return found
+        level = "INFO"
+    return fmt, level, found
+
+
+def problems(environ: Mapping[str, str]) -> list[str]:
+    """What is wrong with ERS_LOG_FORMAT and ERS_LOG_LEVEL (``ers doctor`` reports it)."""
+    return _read_settings(environ)[2]
 
 
 def configure(environ: Mapping[str, str] | None = None, stream=None) -> logging.Handler:
@@ -180,12 +188,8 @@ def configure(environ: Mapping[str, str] | None = None, stream=None) -> logging.
     (text, INFO) with a warning: a typo in a logging setting must not stop the service.
     Returns the handler.
     """
-    env = os.environ if environ is None else environ
-    wrong = problems(env)
-    fmt = (env.get("ERS_LOG_FORMAT") or "text").strip().lower()
-    fmt = fmt if fmt in FORMATS else "text"
-    level_name = (env.get("ERS_LOG_LEVEL") or "INFO").strip().upper()
-    level = getattr(logging, level_name) if level_name in LEVELS else logging.INFO
+    fmt, level_name, wrong = _read_settings(os.environ if environ is None else environ)
+    level = getattr(logging, level_name)
     handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.name = HANDLER_NAME
     handler.addFilter(JobContext())

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 from pathlib import PurePosixPath
 
 from config.settings import Limits
 from intake.mail_message import safe_name
-from workers.validators.workbook import read_part
+from workers.validators.workbook import ZIP_READ_ERRORS, read_part
 
 # A part only a package has: the file is a document, not an archive of results files.
 PACKAGE_PARTS = ("xl/workbook.xml", "[Content_Types].xml", "mimetype", "META-INF/manifest.xml")
@@ -36,8 +35,7 @@ def members(data: bytes, limits: Limits) -> list[tuple[str, bytes]] | None:
                     or any(e.flag_bits & 0x1 for e in entries)):
                 return None
             return [(safe_name(e.filename), read_part(archive, e)) for e in entries]
-    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
-            NotImplementedError):
+    except ZIP_READ_ERRORS:
         return None
 
 

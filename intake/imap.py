@@ -30,6 +30,40 @@ CONNECTION_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOF
 log = logging.getLogger("ers.intake.email")
 
 
+def open_imap(server: MailServer, timeout: float, connect_timeout: float | None = None) -> IMAPClient:
+    """A logged-in session, over SSL or STARTTLS as ``server.tls`` says; nothing else is done.
+
+    Shared by the intake and ``ers doctor`` so the doctor tests the very connection the intake
+    makes. ``connect_timeout`` defaults to ``timeout`` (the read timeout). On any failure the
+    half-open session is closed before the error is raised.
+    """
+    ssl_mode = server.tls == "ssl"
+    client = IMAPClient(server.host, port=server.port, ssl=ssl_mode,
+                        ssl_context=server.ssl_context() if ssl_mode else None,
+                        timeout=SocketTimeout(connect=timeout if connect_timeout is None
+                                              else connect_timeout, read=timeout))
+    try:
+        if server.tls == "starttls":
+            client.starttls(server.ssl_context())
+        client.login(server.user, server.password)
+    except Exception:
+        close_imap(client)
+        raise
+    return client
+
+
+def close_imap(client: IMAPClient) -> None:
+    """Log out, or drop the socket when that fails: a dead connection cannot be closed politely,
+    and closing must never raise over the error that led to it."""
+    try:
+        client.logout()
+    except Exception:  # closing a dead connection: nothing more to do
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
 @dataclass
 class SyncReport:
     taken: int = 0
@@ -52,37 +86,22 @@ class MailboxIntake:
         self.client: IMAPClient | None = None
 
     def connect(self) -> IMAPClient:
-        server = self.server
-        client = IMAPClient(server.host, port=server.port, ssl=server.tls == "ssl",
-                            ssl_context=server.ssl_context() if server.tls == "ssl" else None,
-                            timeout=SocketTimeout(connect=15, read=self.timeout))
+        """Log in and make sure the folders handled messages are moved to exist."""
+        client = open_imap(self.server, self.timeout, connect_timeout=15)
         try:
-            if server.tls == "starttls":
-                client.starttls(server.ssl_context())
-            client.login(server.user, server.password)
             for folder in (PROCESSED, QUARANTINE):
                 if not client.folder_exists(folder):
                     client.create_folder(folder)
         except Exception:
-            self._close(client)
+            close_imap(client)
             raise
         self.client = client
         return client
 
     def close(self) -> None:
         if self.client is not None:
-            self._close(self.client)
+            close_imap(self.client)
             self.client = None
-
-    @staticmethod
-    def _close(client: IMAPClient) -> None:
-        try:
-            client.logout()
-        except Exception:  # closing a dead connection: nothing more to do
-            try:
-                client.shutdown()
-            except Exception:
-                pass
 
     def sync_once(self) -> SyncReport:
         """Take every message in the folder; connects first if needed."""

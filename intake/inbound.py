@@ -25,6 +25,7 @@ from workers.pipeline import is_known_sender
 
 UPLOAD, COMMAND, QUARANTINED, IGNORED = "upload", "command", "quarantined", "ignored"
 NO_FILE = "ATTACH"  # the internal command answering a message with nothing usable attached
+ARGUMENT_LENGTH = InboundMessage.argument.type.length  # a command's argument is cut to fit its column
 
 
 @dataclass
@@ -101,8 +102,8 @@ def _route(incoming: Incoming, reason: str | None) -> tuple[str, str | None, str
         return IGNORED, None, None
     command = parse_subject(incoming.subject)
     if command is not None:
-        # the column holds 200 characters: a longer argument is no collection or upload anyway
-        return COMMAND, command.verb, " ".join(command.arguments)[:200] or None
+        # cut to what the column holds: a longer argument is no collection or upload anyway
+        return COMMAND, command.verb, " ".join(command.arguments)[:ARGUMENT_LENGTH] or None
     if incoming.attachments:
         return UPLOAD, None, None
     if incoming.auto_submitted:  # out-of-office and the like: answering them could loop

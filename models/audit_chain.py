@@ -16,13 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
 
 from models.audit import GENESIS, AuditChain, AuditEvent
 from models.base import utcnow
@@ -69,23 +67,10 @@ def link(previous: str, row: Any) -> str:
     return hashlib.sha256((previous + canonical(row)).encode("utf-8")).hexdigest()
 
 
-def _engine_or_connection(target: Any) -> Engine | Connection:
-    """An App (or anything with ``.engine``), an Engine, a Session or a Connection."""
-    if isinstance(target, Session):
-        return target.connection()
-    if isinstance(target, (Engine, Connection)):
-        return target
-    return target.engine
-
-
-@contextmanager
-def _transaction(target: Engine | Connection) -> Iterator[Connection]:
-    """A transaction of our own on an engine; the caller's, left open, on a connection."""
-    if isinstance(target, Connection):
-        yield target
-    else:
-        with target.begin() as connection:
-            yield connection
+def _engine(target: Any) -> Engine:
+    """An App (anything with ``.engine``) or an Engine: every caller has one, and each batch
+    takes a transaction of its own on it so no lock is held across a whole seal or walk."""
+    return target if isinstance(target, Engine) else target.engine
 
 
 def seal(target: Any, batch_size: int = BATCH) -> int:
@@ -95,14 +80,14 @@ def seal(target: Any, batch_size: int = BATCH) -> int:
     at most one batch. Only events up to the highest id seen at the start are taken: under a
     steady stream of new events the call still ends (the next one seals the rest).
     """
-    target = _engine_or_connection(target)
-    with _transaction(target) as connection:
+    target = _engine(target)
+    with target.begin() as connection:
         ceiling = connection.scalar(select(func.max(EVENTS.c.id)).where(EVENTS.c.seq.is_(None)))
     if ceiling is None:
         return 0
     sealed, after = 0, 0
     while True:
-        with _transaction(target) as connection:
+        with target.begin() as connection:
             done, after = _seal_batch(connection, after, ceiling, batch_size)
         sealed += done
         if done < batch_size:
@@ -145,7 +130,7 @@ def _lock_head(connection: Connection) -> Head:
 
 
 def head(target: Any) -> Head | None:
-    with _transaction(_engine_or_connection(target)) as connection:
+    with _engine(target).begin() as connection:
         row = connection.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).first()
     return None if row is None else Head(row.seq, row.hash)
 
@@ -179,7 +164,7 @@ def verify(target: Any, batch_size: int = BATCH, expect: Head | None = None) -> 
     only up to the head read at the start, so sealers may run meanwhile. ``expect`` is a head
     recorded earlier: the event at its seq must still have its hash.
     """
-    target = _engine_or_connection(target)
+    target = _engine(target)
     start = head(target)
     unsealed = _unsealed(target)
     if start is None:
@@ -263,7 +248,7 @@ def _missing(first: int, last: int) -> str:
     return f"seqs {first} to {last} are missing: {last - first + 1} events were removed"
 
 
-def _sealed(target: Engine | Connection, up_to: int, batch_size: int) -> Iterator[Any]:
+def _sealed(target: Engine, up_to: int, batch_size: int) -> Iterator[Any]:
     """Sealed events up to ``up_to`` in seq order, a batch per transaction (keyset on seq)."""
     after = None
     while True:
@@ -272,7 +257,7 @@ def _sealed(target: Engine | Connection, up_to: int, batch_size: int) -> Iterato
                  .order_by(EVENTS.c.seq).limit(batch_size))
         if after is not None:
             query = query.where(EVENTS.c.seq > after)
-        with _transaction(target) as connection:
+        with target.begin() as connection:
             rows = connection.execute(query).all()
         yield from rows
         if len(rows) < batch_size:
@@ -280,9 +265,9 @@ def _sealed(target: Engine | Connection, up_to: int, batch_size: int) -> Iterato
         after = rows[-1].seq
 
 
-def _beyond_head(target: Engine | Connection) -> str | None:
+def _beyond_head(target: Engine) -> str | None:
     """A sealed event past the head (read under a share lock, so no sealer is half-way)."""
-    with _transaction(target) as connection:
+    with target.begin() as connection:
         now = connection.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)
                                  .with_for_update(read=True)).scalar()
         row = connection.execute(select(EVENTS.c.id, EVENTS.c.seq).where(EVENTS.c.seq > (now or 0))
@@ -297,8 +282,8 @@ def _beyond_head(target: Engine | Connection) -> str | None:
             "without the sealer")
 
 
-def _unsealed(target: Engine | Connection) -> int:
-    with _transaction(target) as connection:
+def _unsealed(target: Engine) -> int:
+    with target.begin() as connection:
         return connection.scalar(select(func.count()).select_from(EVENTS)
                                  .where(EVENTS.c.seq.is_(None))) or 0
 
@@ -311,5 +296,5 @@ def events(target: Any, entity: str | None = None, entity_id: str | None = None,
         query = query.where(EVENTS.c.entity == entity)
     if entity_id is not None:
         query = query.where(EVENTS.c.entity_id == str(entity_id))
-    with _transaction(_engine_or_connection(target)) as connection:
+    with _engine(target).begin() as connection:
         return list(connection.execute(query).all())

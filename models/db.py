@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # alembic is imported only when migrations are used
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -77,13 +81,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to date with Alembic (the same migrations on SQLite and PostgreSQL)."""
-    from alembic import command
+def alembic_config() -> Config:
+    """Alembic's configuration for our migrations, built in code rather than from alembic.ini:
+    ``migrate`` runs them and ``ers doctor`` reads their head from the same place."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to date with Alembic (the same migrations on SQLite and PostgreSQL)."""
+    from alembic import command
+
+    config = alembic_config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

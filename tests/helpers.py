@@ -34,14 +34,14 @@ def only(findings, rule: str):
     return matching[0]
 
 
-def wait_until(condition, timeout: float = 60.0) -> None:
+def wait_until(condition, timeout: float = 60.0, what: str = "the workers") -> None:
     """Poll until the real workers have done their part (they run in other threads or processes)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.1)
-    raise AssertionError("timed out waiting for the workers")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def roster_of(dfe: str) -> list[world.RosterPupil]:

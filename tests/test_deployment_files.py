@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from intake.cli import build_parser
-from intake.cli_ops import add_commands
 
 yaml = pytest.importorskip("yaml")
 REPO = Path(__file__).resolve().parents[1]
@@ -34,23 +33,10 @@ def compose() -> dict:
     return yaml.safe_load((REPO / "docker-compose.yml").read_text())
 
 
-def ers_parser() -> argparse.ArgumentParser:
-    """`ers`'s parser, with doctor and metrics added if intake/cli.py does not wire them yet."""
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "metrics" not in sub.choices:
-        def command(name, func, help, parent=sub):
-            p = parent.add_parser(name, help=help)
-            p.set_defaults(func=func)
-            return p
-        add_commands(sub, command)
-    return parser
-
-
 def parsed(command: str | list[str]) -> argparse.Namespace:
     words = shlex.split(command) if isinstance(command, str) else list(command)
     assert words[0] == "ers", f"{command!r} is not an ers command"
-    return ers_parser().parse_args(words[1:])
+    return build_parser().parse_args(words[1:])
 
 
 def test_every_procfile_process_is_a_valid_ers_command():

@@ -15,8 +15,20 @@ if dramatiq.broker.global_broker is None:
     dramatiq.set_broker(StubBroker())
 
 
+RABBITMQ_SCHEMES = ("amqp://", "amqps://")
+
+
+def uses_rabbitmq(url: str) -> bool:
+    """Whether ``url`` names RabbitMQ; anything else (empty included) means the in-process broker.
+
+    One test shared by the broker set-up, ``ers metrics`` and ``ers doctor``, so they never
+    disagree on which broker a setting gives.
+    """
+    return url.startswith(RABBITMQ_SCHEMES)
+
+
 def make_broker(url: str) -> Broker:
-    if url.startswith(("amqp://", "amqps://")):
+    if uses_rabbitmq(url):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         # confirm_delivery: send() returns only once RabbitMQ has the message (invariant 1).

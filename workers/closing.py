@@ -119,7 +119,7 @@ def _trusts_told(collection: Collection, window: int) -> Select:
     """The trusts a window's bundle goes to: those with a school that reported in it, or one the
     collection expects to hear from (so a trust learns which of its schools sent nothing)."""
     query = select(School.trust_id).where(School.trust_id.is_not(None))
-    if collection.phases:  # otherwise every school is expected
+    if collection.phases:  # otherwise every school is expected (Collection.expects, in SQL)
         reported = select(Report.school_id).where(Report.kind == SCHOOL,
                                                   Report.collection_key == collection.key,
                                                   Report.window_number == window)
@@ -177,6 +177,5 @@ def window_row(session: Session, collection_key: str, number: int) -> WindowRow 
 
 def describe(claimed: Claimed) -> str:
     return (f"{claimed.collection_key} window {claimed.window_number}: claimed; "
-            f"{claimed.schools} school(s) with {claimed.pupils} pupil(s), "
-            f"{claimed.schools} school report job(s), "
+            f"{claimed.schools} school(s) with {claimed.pupils} pupil(s), a report job each, "
             f"{claimed.trust_reports} trust bundle job(s)")

@@ -1,10 +1,11 @@
 """Deleting an upload: only its uploader may; the file goes, the history row stays."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Report, Upload, UploadStatus
 from models.audit import audit
@@ -74,9 +75,27 @@ def withdraw_reports(session: Session, upload: Upload) -> list[Report]:
     return reports
 
 
-def remove_unused(app: App, paths: list[str]) -> None:
-    """Remove files no longer used, unless another upload holds the same bytes."""
+def remove_unused(app: App, paths: Iterable[str | None],
+                  columns: Sequence[InstrumentedAttribute] = (Upload.stored_path,)) -> int:
+    """Remove the files no row in ``columns`` still points at (the store keeps one file for equal
+    bytes, so another row may hold the same path); the number removed.
+
+    One query per column for all the paths, as the columns are not indexed. Deletion checks only
+    uploads; retention, which also clears submissions and inbound messages, passes those too.
+    """
+    wanted = set(paths) - {None}
+    if not wanted:
+        return 0
     with app.sessions() as session:
-        for path in paths:
-            if session.scalar(select(Upload.id).where(Upload.stored_path == path).limit(1)) is None:
-                Path(path).unlink(missing_ok=True)
+        used = {path for column in columns
+                for path in session.scalars(select(column).where(column.in_(wanted)))}
+    return sum(_unlink(Path(path)) for path in wanted - used)
+
+
+def _unlink(file: Path) -> bool:
+    """Whether the file was there: one already gone (removed by another run) is not an error."""
+    try:
+        file.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -8,7 +8,7 @@ from typing import Any
 from config.settings import Limits
 from workers.validators import ctf, ks2, ks4
 from workers.validators.result import UnreadableFile
-from workers.validators.rules import cell_text
+from workers.validators.rules import SNIFF_BYTES, cell_text
 from workers.validators.workbook import first_sheet_rows, inspect_xlsx
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -62,7 +62,6 @@ def detect(data: bytes, limits: Limits) -> Detected:
         f"from the portal, without editing it. {SEND_INSTEAD}")
 
 
-SNIFF_BYTES = 4096
 _BLANK = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n\f\v]*\Z")  # stops at the first other byte: no copy
 _HTML = re.compile(rb"<(?:!doctype\s+html|html[\s>]|table[\s>]|head[\s>]|body[\s>]|meta\s)", re.IGNORECASE)
 _SPREADSHEET_2003 = re.compile(rb"urn:schemas-microsoft-com:office:spreadsheet|progid=.Excel\.Sheet",

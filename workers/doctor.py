@@ -13,7 +13,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +49,7 @@ def diagnose(environ: Mapping[str, str] | None = None, timeout: float = 10.0) ->
         return [Check("settings", FAIL, f"the environment cannot be read: {exc} — fix that "
                       "variable (`ers --help` lists them)")]
     from config.logs import problems as logging_problems
+    from reports.pdf.page import FONT_DIR_ENV
 
     wrong = logging_problems(env)
     checks = [Check("settings", FAIL, f"{'; '.join(wrong)} — fix it (logs are written as plain "
@@ -70,7 +71,7 @@ def diagnose(environ: Mapping[str, str] | None = None, timeout: float = 10.0) ->
         Check("sftp partners", SKIP, "not checked: the database cannot be used (see above)")]
     if engine is not None:
         engine.dispose()
-    checks.append(check_report_fonts(env.get("ERS_REPORT_FONT_DIR")))
+    checks.append(check_report_fonts(env.get(FONT_DIR_ENV)))
     return checks
 
 
@@ -88,7 +89,7 @@ def network_problem(exc: BaseException, what: str, where: str, timeout: float, h
         return f"cannot reach {what} at {where}: connection refused — is it running? check {hint}"
     if isinstance(exc, socket.gaierror):
         return f"cannot find the host of {what} ({where}): {exc.strerror} — check {hint}"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError since Python 3.10
         return (f"{what} at {where} did not answer within {timeout:g} s — is the host and port "
                 f"right, or a firewall in the way? check {hint}")
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -104,7 +105,7 @@ def network_problem(exc: BaseException, what: str, where: str, timeout: float, h
 
 # -- configuration files and folders -------------------------------------------------------------
 
-def check_collections(path: Path, now: datetime | None = None) -> Check:
+def check_collections(path: Path) -> Check:
     from config.collections import load_collections
 
     try:
@@ -119,7 +120,7 @@ def check_collections(path: Path, now: datetime | None = None) -> Check:
     if not collections:
         return Check("collections", WARN, f"{path} defines no collection, so every file will be "
                      "refused — add one ([[collection]] with its windows)")
-    now = now or datetime.now(timezone.utc)
+    now = datetime.now(timezone.utc)
     open_now = sorted(k for k, c in collections.items() if c.opens <= now <= c.final_close)
     return Check("collections", OK, f"{len(collections)} loaded from {path}; open now: "
                  f"{', '.join(open_now) or 'none'}")
@@ -221,14 +222,12 @@ def check_database(url: str, timeout: float = 10.0):
 
 
 def _migrations() -> tuple[str, set[str]]:
-    from alembic.config import Config
+    """(head, every revision) of the migrations this version ships, read as ``ers init`` reads them."""
     from alembic.script import ScriptDirectory
 
-    from models.db import MIGRATIONS
+    from models.db import alembic_config
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    script = ScriptDirectory.from_config(config)
+    script = ScriptDirectory.from_config(alembic_config())
     return script.get_current_head(), {r.revision for r in script.walk_revisions()}
 
 
@@ -263,13 +262,14 @@ def _database_problem(error: str, where: str, parsed, timeout: float) -> str:
 def check_broker(url: str, timeout: float = 10.0) -> Check:
     import pika.exceptions
 
+    from workers.broker import uses_rabbitmq
     from workers.queue_depth import describe_amqp, queue_depths
 
     if not url:
         return Check("broker", OFF, "embedded: Dramatiq's in-process broker, so work is done by "
                      "the command that received it (set ERS_BROKER_URL=amqp://... for RabbitMQ "
                      "and `ers worker` processes)")
-    if not url.startswith(("amqp://", "amqps://")):
+    if not uses_rabbitmq(url):
         return Check("broker", FAIL, "ERS_BROKER_URL is set but is not an amqp:// or amqps:// URL, "
                      "so the in-process broker would be used — fix it or leave it empty")
     where = describe_amqp(url)
@@ -327,22 +327,18 @@ def _first_reason(exc: BaseException) -> str:
 # -- mail ----------------------------------------------------------------------------------------
 
 def check_imap(server: MailServer, folder: str, timeout: float = 10.0) -> Check:
-    from imapclient import IMAPClient, SocketTimeout
-    from imapclient.exceptions import IMAPClientError, LoginError
-
     if not server.host:
         return Check("mailbox (IMAP)", OFF, "not configured (ERS_IMAP_HOST is empty): `ers intake "
                      "email` cannot run; files still come by SFTP, the drop folder and `ers submit`")
+    from imapclient.exceptions import IMAPClientError, LoginError
+
+    from intake.imap import close_imap, open_imap
+
     where = f"{server.host}:{server.port} ({server.tls})"
     hint = "ERS_IMAP_HOST and ERS_IMAP_PORT"
     client = None
     try:
-        client = IMAPClient(server.host, port=server.port, ssl=server.tls == "ssl",
-                            ssl_context=server.ssl_context() if server.tls == "ssl" else None,
-                            timeout=SocketTimeout(connect=timeout, read=timeout))
-        if server.tls == "starttls":
-            client.starttls(server.ssl_context())
-        client.login(server.user, server.password)
+        client = open_imap(server, timeout)  # creates no folder, unlike the intake's connect
         if not client.folder_exists(folder):
             return Check("mailbox (IMAP)", FAIL, f"{server.user} at {where}: the folder {folder!r} "
                          "does not exist — set ERS_IMAP_FOLDER to the folder mail arrives in")
@@ -350,7 +346,7 @@ def check_imap(server: MailServer, folder: str, timeout: float = 10.0) -> Check:
     except LoginError as exc:
         return Check("mailbox (IMAP)", FAIL, f"IMAP server at {where} refused the login for "
                      f"{server.user!r} ({_text(exc)}) — check ERS_IMAP_USER and ERS_IMAP_PASSWORD")
-    except (OSError, ssl.SSLError) as exc:
+    except OSError as exc:  # ssl.SSLError included
         return Check("mailbox (IMAP)", FAIL, network_problem(
             exc, "the IMAP server", where, timeout, hint, "ERS_IMAP_TLS", "ERS_IMAP_CA_FILE"))
     except IMAPClientError as exc:
@@ -358,10 +354,7 @@ def check_imap(server: MailServer, folder: str, timeout: float = 10.0) -> Check:
                      "ERS_IMAP_TLS (starttls needs the server to offer it) and ERS_IMAP_USER")
     finally:
         if client is not None:
-            try:
-                client.logout()
-            except Exception:  # noqa: BLE001 - a failed session may already be closed
-                pass
+            close_imap(client)
     return Check("mailbox (IMAP)", OK, f"{server.user} at {where}: logged in, {folder} has "
                  f"{waiting} message{'s' * (waiting != 1)} waiting")
 
@@ -371,14 +364,11 @@ def check_smtp(server: MailServer, timeout: float = 10.0) -> Check:
     if not server.host:
         return Check("mail relay (SMTP)", OFF, "not configured (ERS_SMTP_HOST is empty): answers "
                      "and reports are written as .eml files to the outbox folder, not sent")
+    from workers.mailer import connect_smtp
+
     where = f"{server.host}:{server.port} ({server.tls})"
     try:
-        if server.tls == "ssl":
-            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout,
-                                    context=server.ssl_context())
-        else:
-            smtp = smtplib.SMTP(server.host, server.port, timeout=timeout)
-        with smtp:
+        with connect_smtp(server, timeout) as smtp:
             smtp.ehlo()
             if server.tls == "starttls":
                 if not smtp.has_extn("starttls"):
@@ -404,7 +394,7 @@ def check_smtp(server: MailServer, timeout: float = 10.0) -> Check:
     except smtplib.SMTPException as exc:
         return Check("mail relay (SMTP)", FAIL, f"the relay at {where}: {exc} — check "
                      "ERS_SMTP_PORT and ERS_SMTP_TLS")
-    except (OSError, ssl.SSLError) as exc:
+    except OSError as exc:  # ssl.SSLError included
         return Check("mail relay (SMTP)", FAIL, network_problem(
             exc, "the SMTP relay", where, timeout, "ERS_SMTP_HOST and ERS_SMTP_PORT",
             "ERS_SMTP_TLS", "ERS_SMTP_CA_FILE"))
@@ -453,8 +443,7 @@ def check_partners(engine, timeout: float = 10.0) -> list[Check]:
     return [check_partner(partner, timeout) for partner in partners]
 
 
-def check_partner(partner, timeout: float = 10.0,
-                  connect: Callable | None = None) -> Check:
+def check_partner(partner, timeout: float = 10.0) -> Check:
     """Logs in with the registered credentials, refusing any host key but the registered one, and
     looks at (never takes from) the partner's folders."""
     import paramiko
@@ -468,7 +457,7 @@ def check_partner(partner, timeout: float = 10.0,
         return Check(label, FAIL, f"the key file {partner.key_path} cannot be read — {fix}, or "
                      "give the service's user read access to it")
     try:
-        with (connect or sftp_connect)(partner, timeout) as sftp:
+        with sftp_connect(partner, timeout) as sftp:
             found = []
             for what in ("inbox", "outbox", "feed"):
                 folder = getattr(partner, what)

@@ -68,6 +68,19 @@ class Rejected(Exception):
     """The relay refused the message for good (a 5xx answer): trying again cannot help."""
 
 
+def connect_smtp(server: MailServer, timeout: float) -> smtplib.SMTP:
+    """A connection to ``server``, TLS from the start when ``server.tls`` is ssl.
+
+    Shared by the relay and ``ers doctor`` so both reach the server the same way. STARTTLS and
+    the login are left to the caller: the doctor checks the server offers each before it asks,
+    to say which one is missing.
+    """
+    if server.tls == "ssl":
+        return smtplib.SMTP_SSL(server.host, server.port, timeout=timeout,
+                                context=server.ssl_context())
+    return smtplib.SMTP(server.host, server.port, timeout=timeout)
+
+
 class SmtpRelay:
     """Hands each message to an SMTP relay: STARTTLS or SSL and a login when configured."""
 
@@ -77,12 +90,7 @@ class SmtpRelay:
     def send(self, message: Message, outbox_id: int) -> None:
         server = self.server
         try:
-            if server.tls == "ssl":
-                smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout,
-                                        context=server.ssl_context())
-            else:
-                smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
-            with smtp:
+            with connect_smtp(server, self.timeout) as smtp:
                 if server.tls == "starttls":
                     smtp.starttls(context=server.ssl_context())
                 if server.user:

@@ -16,17 +16,21 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from workers.broker import uses_rabbitmq
+
 log = logging.getLogger("ers.metrics")
 
 # seconds: an answer is due within seconds; a report email may wait for its window's close
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+UNSENT = ("pending", "sending")   # outbox statuses whose age ers_outbox_oldest_unsent_seconds shows
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,25 @@ def _histograms(session: Session, key, latency, *where) -> dict[str, Histogram]:
                                    int(row[1])) for row in rows}
 
 
+def _outbox(session: Session) -> tuple[dict[tuple[str, str], int], datetime | None]:
+    """Counts by (status, kind) and the oldest unsent email's creation time, in one query.
+
+    The oldest time is each group's ``min(created_at)`` folded over the unsent statuses, so a
+    scrape reads the outbox once rather than twice; ``min`` keeps the column's UTCDateTime type,
+    so the time comes back aware (UTC) exactly as the column does.
+    """
+    from models import OutgoingEmail
+
+    rows = session.execute(
+        select(OutgoingEmail.status, OutgoingEmail.kind, func.count(),
+               func.min(OutgoingEmail.created_at))
+        .group_by(OutgoingEmail.status, OutgoingEmail.kind)).all()
+    emails = {(status, kind): n for status, kind, n, _ in rows}
+    oldest = min((first for status, _, _, first in rows
+                  if status in UNSENT and first is not None), default=None)
+    return emails, oldest
+
+
 def database_figures(session: Session, now) -> Figures:
     from models import OutgoingEmail, Report, Upload
 
@@ -151,11 +174,7 @@ def database_figures(session: Session, now) -> Figures:
     figures = Figures()
     figures.uploads = {(status, fmt or "unknown"): n for status, fmt, n in session.execute(
         select(Upload.status, Upload.format, func.count()).group_by(Upload.status, Upload.format))}
-    figures.emails = {(status, kind): n for status, kind, n in session.execute(
-        select(OutgoingEmail.status, OutgoingEmail.kind, func.count())
-        .group_by(OutgoingEmail.status, OutgoingEmail.kind))}
-    oldest = session.scalar(select(func.min(OutgoingEmail.created_at)).where(
-        OutgoingEmail.status.in_(("pending", "sending"))))
+    figures.emails, oldest = _outbox(session)
     figures.oldest_unsent_seconds = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
     figures.reports = {(status, kind): n for status, kind, n in session.execute(
         select(Report.status, Report.kind, func.count()).group_by(Report.status, Report.kind))}
@@ -173,8 +192,6 @@ def database_figures(session: Session, now) -> Figures:
 
 def collect(app, broker_timeout: float = 3.0) -> Figures:
     """One scrape's figures; a database or broker that cannot be read is reported as down."""
-    from datetime import datetime, timezone
-
     started = time.perf_counter()
     try:
         with app.sessions() as session:
@@ -184,7 +201,7 @@ def collect(app, broker_timeout: float = 3.0) -> Figures:
                     extra={"component": "database"})
         figures = Figures(database_up=False)
     url = app.settings.broker_url
-    if url.startswith(("amqp://", "amqps://")):
+    if uses_rabbitmq(url):
         from workers.queue_depth import queue_depths
         try:
             figures.queues = queue_depths(url, timeout=broker_timeout)

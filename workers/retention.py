@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,9 +21,11 @@ from models.audit import audit
 from models.base import utcnow
 from models.operations import Purge
 from workers.app import App
+from workers.deletion import remove_unused
 
 BATCH = 500  # uploads per transaction: a national collection is never in memory at once
-UNPLACED = "(no collection)"
+# Rows that may hold a stored file: one is kept while any of them still points at it.
+REFERENCES = (Upload.stored_path, Submission.stored_path, InboundMessage.stored_path)
 
 
 def run(app: App, now: datetime | None = None) -> list[str]:
@@ -64,7 +65,7 @@ def _purge(app: App, which, collection_key: str | None) -> Counter:
                 break
             last = uploads[-1].id
             _purge_uploads(session, uploads, paths, counts)
-        counts["files"] += _remove_unreferenced(app, paths)
+        counts["files"] += remove_unused(app, paths, REFERENCES)
     if collection_key is not None:
         last = 0
         while True:
@@ -83,7 +84,7 @@ def _purge(app: App, which, collection_key: str | None) -> Counter:
                     paths |= {f[k] for f in report.files for k in ("path", "copy") if f.get(k)}
                     report.files = [{"name": f.get("name"), "purged": True} for f in report.files]
                     counts["reports"] += 1
-            counts["files"] += _remove_unreferenced(app, paths)
+            counts["files"] += remove_unused(app, paths, REFERENCES)
     return counts
 
 
@@ -103,27 +104,11 @@ def _purge_uploads(session: Session, uploads: list[Upload], paths: set[str], cou
     submission_ids = {u.submission_id for u in uploads}
     still_used = set(session.scalars(select(Upload.submission_id).where(
         Upload.submission_id.in_(submission_ids), Upload.stored_path.is_not(None))))
-    for submission in session.scalars(select(Submission).where(
-            Submission.id.in_(submission_ids - still_used))):
+    unused = submission_ids - still_used
+    for submission in session.scalars(select(Submission).where(Submission.id.in_(unused))):
         paths.add(submission.stored_path)
         submission.stored_path = None
-        for message in session.scalars(select(InboundMessage).where(
-                InboundMessage.submission_id == submission.id)):
-            paths.add(message.stored_path)
-            message.stored_path = None
-
-
-def _remove_unreferenced(app: App, paths: set[str]) -> int:
-    """Delete files no row still points at (the store keeps one file for equal bytes)."""
-    removed = 0
-    with app.sessions() as session:
-        for path in paths - {None}:
-            if any(session.scalar(select(column).where(column == path).limit(1)) is not None
-                   for column in (Upload.stored_path, Submission.stored_path,
-                                  InboundMessage.stored_path)):
-                continue
-            file = Path(path)
-            if file.exists():
-                file.unlink()
-                removed += 1
-    return removed
+    for message in session.scalars(select(InboundMessage).where(
+            InboundMessage.submission_id.in_(unused))):
+        paths.add(message.stored_path)
+        message.stored_path = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from operator import itemgetter
 from dataclasses import dataclass
 
 from sqlalchemy import ARRAY, ColumnElement, String, any_, literal, select
@@ -35,16 +34,19 @@ class SchoolPupils:
 def current_uploads(session: Session, collection: Collection, window: int,
                     school_id: int | None = None) -> dict[int, list[Upload]]:
     """The current (Successful) uploads of the window by school: one per stream."""
-    query = select(Upload).where(Upload.collection_key == collection.key,
-                                 Upload.window_number == window,
-                                 Upload.status == UploadStatus.SUCCESSFUL,
-                                 Upload.school_id.is_not(None))
+    query = select(Upload).where(*_current(collection, window))
     if school_id is not None:
         query = query.where(Upload.school_id == school_id)
     by_school: dict[int, list[Upload]] = defaultdict(list)
     for upload in session.scalars(query.order_by(Upload.school_id, Upload.stream)):
         by_school[upload.school_id].append(upload)
     return dict(by_school)
+
+
+def _current(collection: Collection, window: int) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a window's current uploads: Successful and placed at a school."""
+    return (Upload.collection_key == collection.key, Upload.window_number == window,
+            Upload.status == UploadStatus.SUCCESSFUL, Upload.school_id.is_not(None))
 
 
 def _result_rows(upload_ids: list[int]):
@@ -82,22 +84,21 @@ def ks1_priors(session: Session, upns: Iterable[str]) -> dict[str, dict]:
     the table holds every pupil of the year, so each chunk of a national window cost more than the
     last. Only the three assessments are read out of each row's results, by the database."""
     results = PupilResult.results
-    query = (select(PupilResult.upn, Upload.format, Upload.received_at,
+    query = (select(PupilResult.upn, Upload.format,
                     *(results[key].as_string() for key in KS1_PRIOR),
                     *(results[("ks1", key)].as_string() for key in KS1_PRIOR))
              .join(Upload, Upload.id == PupilResult.upload_id)
              .where(Upload.status == UploadStatus.SUCCESSFUL,
-                    Upload.format.in_(("ks1-template", "ctf-xml"))))
-    found: list[tuple] = []
-    upns = sorted(set(upns))
-    for start in range(0, len(upns), PRIOR_BATCH):
-        found += session.execute(query.where(
-            _one_of(session, PupilResult.upn, upns[start:start + PRIOR_BATCH]))).all()
+                    Upload.format.in_(("ks1-template", "ctf-xml")))
+             .order_by(Upload.received_at))  # the latest received wins
     priors: dict[str, dict] = {}
-    for upn, fmt, _, *values in sorted(found, key=itemgetter(2)):  # the latest received wins
-        values = values[len(KS1_PRIOR):] if fmt == "ctf-xml" else values[:len(KS1_PRIOR)]
-        if any(values):
-            priors[upn] = dict(zip(KS1_PRIOR, values))
+    upns = sorted(set(upns))  # each UPN in one batch, so each batch's order is enough
+    for start in range(0, len(upns), PRIOR_BATCH):
+        batch = _one_of(session, PupilResult.upn, upns[start:start + PRIOR_BATCH])
+        for upn, fmt, *values in session.execute(query.where(batch)):
+            values = values[len(KS1_PRIOR):] if fmt == "ctf-xml" else values[:len(KS1_PRIOR)]
+            if any(values):
+                priors[upn] = dict(zip(KS1_PRIOR, values))
     return priors
 
 
@@ -114,8 +115,7 @@ def window_pupils(session: Session, collection: Collection, window: int, kind: s
     """Each reporting school's current uploads and pupils, in school id order, read a chunk of
     schools at a time (found by the last school id seen), so nothing about a national window's
     16,000 schools is ever in memory at once."""
-    current = (Upload.collection_key == collection.key, Upload.window_number == window,
-               Upload.status == UploadStatus.SUCCESSFUL, Upload.school_id.is_not(None))
+    current = _current(collection, window)
     after = 0  # ids start at 1
     while True:
         schools = (select(Upload.school_id).where(*current, Upload.school_id > after)

@@ -51,15 +51,16 @@ def cases(primary_pupils: int, secondary_pupils: int) -> list[Case]:
     ks2 = world.pupils(primary, primary_pupils, 6)
     ks4 = world.pupils(secondary, secondary_pupils, 11)
     upns = lambda roll: frozenset(p.upn for p in roll)  # noqa: E731
+    ks2_csv = world.ks2_full_csv(ks2)
     return [
         Case(f"KS4 GCSE template ({secondary_pupils} pupils)", world.ks4_gcse_workbook(ks4),
              f"{secondary.dfe}_gcse.xlsx", read_workbook, upns(ks4)),
         Case(f"KS1 template ({primary_pupils} pupils)", world.ks1_workbook(ks1),
              f"{primary.dfe}_ks1.xlsx", read_workbook, upns(ks1)),
-        Case(f"KS2 CSV, every portal column ({primary_pupils} pupils)", world.ks2_full_csv(ks2),
+        Case(f"KS2 CSV, every portal column ({primary_pupils} pupils)", ks2_csv,
              f"{primary.dfe}_KS2.csv", read_csv, upns(ks2)),
         Case(f"KS2 CSV, every cell quoted ({primary_pupils} pupils)",
-             every_cell_quoted(world.ks2_full_csv(ks2)), f"{primary.dfe}_KS2.csv", read_csv, upns(ks2)),
+             every_cell_quoted(ks2_csv), f"{primary.dfe}_KS2.csv", read_csv, upns(ks2)),
     ]
 
 

@@ -73,6 +73,19 @@ def declare_sizes(data: bytes, entry: str, size: int) -> bytes:
     return bytes(out)
 
 
+def mark_encrypted(data: bytes) -> bytes:
+    """The zip with every entry flagged encrypted (general purpose bit 0, in each local header
+    and central directory entry), as a password-protected (ZipCrypto) zip is; the data stays
+    plain, so only the flag can be what refuses it."""
+    out = bytearray(data)
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (start := out.find(signature, start)) != -1:
+            out[start + flags_at] |= 0x01
+            start += 4
+    return bytes(out)
+
+
 # --- xlsx --------------------------------------------------------------------------------------
 
 class Formula(NamedTuple):

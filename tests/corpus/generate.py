@@ -18,14 +18,15 @@ import json
 import random
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from intake import demo_world as world
 from tests.corpus.builders import (
-    STYLES, Attachment, Formula, Shared, declare_sizes, named, ole2, raw_email, shared_strings_xml,
-    sheet_xml, xlsx, zip_bytes, zip_streamed,
+    MAIN_NS, STYLES, Attachment, Formula, Shared, declare_sizes, mark_encrypted, named, ole2, raw_email,
+    shared_strings_xml, sheet_xml, xlsx, zip_bytes, zip_streamed,
 )
 
 SCHOOL = world.SCHOOLS[0][0]          # Acorn Primary School
@@ -131,36 +132,31 @@ def corrupt_sheet_data() -> bytes:
     return bytes(data)
 
 
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
 def lying_entry_size() -> bytes:
     """The sheet says it inflates to 200 kB, but its stream inflates to 100 MB of blanks."""
-    head = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="'
-            'http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>').encode()
-    blanks = (b" " * 1_000_000 for _ in range(100))
-    tail = (b"</sheetData></worksheet>",)
-    base = zip_streamed("xl/worksheets/sheet1.xml", _chain([head], blanks, tail),
-                        before=_workbook_parts_without_sheet())
-    return declare_sizes(base, "xl/worksheets/sheet1.xml", 200_000)
+    return declare_sizes(_blank_sheet_zip(100), SHEET_PART, 200_000)
 
 
 def zip_bomb() -> bytes:
     """A workbook whose one sheet inflates 1000-fold: 60 MB of blanks from ~60 kB."""
-    head = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="'
-            'http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>').encode()
-    return zip_streamed("xl/worksheets/sheet1.xml",
-                        _chain([head], (b" " * 1_000_000 for _ in range(60)),
-                               [b"</sheetData></worksheet>"]),
+    return _blank_sheet_zip(60)
+
+
+def _blank_sheet_zip(megabytes: int) -> bytes:
+    """The KS1 workbook with its sheet replaced by ``megabytes`` MB of blanks between the tags:
+    streamed into the zip, so the blanks never sit whole in memory."""
+    head = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}"><sheetData>'.encode()
+    blanks = (b" " * 1_000_000 for _ in range(megabytes))
+    return zip_streamed(SHEET_PART, chain([head], blanks, [b"</sheetData></worksheet>"]),
                         before=_workbook_parts_without_sheet())
 
 
 def _workbook_parts_without_sheet() -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(ks1_xlsx())) as archive:
-        return [(i.filename, archive.read(i)) for i in archive.infolist()
-                if i.filename != "xl/worksheets/sheet1.xml"]
-
-
-def _chain(*parts) -> Iterator[bytes]:
-    for part in parts:
-        yield from part
+        return [(i.filename, archive.read(i)) for i in archive.infolist() if i.filename != SHEET_PART]
 
 
 def bulk_lying_member() -> bytes:
@@ -186,14 +182,8 @@ def too_many_members() -> bytes:
 
 def encrypted_zip() -> bytes:
     """A zip whose members are marked encrypted (ZipCrypto), as a password-protected zip is."""
-    data = bytearray(zip_bytes([(f"{SCHOOL}_KS2.csv", ks2_text().encode()),
-                                ("Beech_KS2.csv", ks2_text(3).encode())]))
-    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        start = 0
-        while (start := data.find(signature, start)) != -1:
-            data[start + flags_at] |= 0x01
-            start += 4
-    return bytes(data)
+    return mark_encrypted(zip_bytes([(f"{SCHOOL}_KS2.csv", ks2_text().encode()),
+                                     ("Beech_KS2.csv", ks2_text(3).encode())]))
 
 
 def nested_zips() -> bytes:

@@ -135,13 +135,15 @@ def describe(app, store, models, item, upload_ids, last_email, disposition, erro
         emails = list(session.scalars(select(OutgoingEmail).where(OutgoingEmail.id > last_email)
                                       .order_by(OutgoingEmail.id)))
         originals = {u.id: (store.read(u.stored_path) if u.stored_path else None) for u in uploads}
+        original_formulas: dict[int | None, set[tuple[str, str, str]]] = {}
         answers = []
         for email in emails:
             added = []
             for attachment in email.attachments:
                 made = formula_cells(Path(attachment["path"]).read_bytes())
-                original = formula_cells(originals.get(email.upload_id))
-                added += sorted(made - original)
+                if email.upload_id not in original_formulas:  # each original is opened once
+                    original_formulas[email.upload_id] = formula_cells(originals.get(email.upload_id))
+                added += sorted(made - original_formulas[email.upload_id])
             answers.append({"kind": email.kind, "to": email.to_addrs, "cc": email.cc_addrs,
                             "subject": email.subject, "text": email.text_body,
                             "html": email.html_body, "status": email.status,

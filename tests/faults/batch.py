@@ -9,10 +9,6 @@ from tests.faults.ledger import Sent
 SCHOOLS = [s[0] for s in world.SCHOOLS]
 
 
-def contact_of(dfe: str) -> str:
-    return next(s[3] for s in world.SCHOOLS if s[0] == dfe)
-
-
 def ks1_file(dfe: str, n: int, valid: bool = True) -> bytes:
     """The school's KS1 template, its first pupil's results varied by ``n`` (distinct for n < 60);
     an invalid one has a score out of range and a missing name."""

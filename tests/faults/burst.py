@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
+from conftest import ACORN, BEECH
+
 from sqlalchemy import select
 
 from models import Submission
@@ -13,7 +15,7 @@ from tests.faults.channels import PARTNER_ANSWERS, Partner, drop, email
 from tests.faults.stack import Stack
 from tests.faults.ledger import Sent
 
-PARTNER_SCHOOLS = ["8012001", "8012002"]
+PARTNER_SCHOOLS = [ACORN, BEECH]
 
 
 class Burst:

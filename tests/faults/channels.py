@@ -10,7 +10,7 @@ import paramiko
 
 from intake.registry_import import import_partners
 from mail_helpers import MailServers, make_email
-from tests.faults.batch import contact_of
+from conftest import contact_of
 from tests.faults.ledger import Sent
 
 PARTNER_ANSWERS = ("result",)  # a partner's file: no receipt; the result goes to the school

@@ -128,7 +128,14 @@ def count(app: App, sent: list[Sent], delivered: Counter[tuple[str, str]] | None
                 problems.append(f"{kind} #{email.id} was sent {times} times")
             expected_deliveries.update((a.lower(), email.message_id)
                                        for a in [*email.to_addrs, *email.cc_addrs])
+    expected_rows = {(upload.id, kind) for upload, item in mine for kind in item.kinds}
+    for upload_id, kind in sorted(set(rows) - expected_rows, key=str):
+        duplicates += len(rows[(upload_id, kind)])
+        problems.append(f"upload #{upload_id} has a {kind} answer that was not expected")
     if delivered is not None:
+        for pair in sorted(set(delivered) - expected_deliveries):
+            duplicates += delivered[pair]
+            problems.append(f"{pair[1]} reached {pair[0]}, which was not expected")
         for pair in sorted(expected_deliveries):
             copies = delivered.get(pair, 0)
             if copies == 0:

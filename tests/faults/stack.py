@@ -5,15 +5,14 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
+from helpers import wait_until
 from mail_helpers import MailServers
 from models import OutgoingEmail, Upload, UploadStatus
 from tests.faults import ledger
@@ -106,14 +105,6 @@ class Stack:
         """The end of each process's log: where the reason for a failure usually is."""
         return "".join(f"\n--- {p.log.name} (exit {p.poll()}) ---\n{self.output(p)[-2500:]}"  # type: ignore[attr-defined]
                        for p in self.processes)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def mailbox_count(mail: MailServers, addresses: set[str]) -> Counter[tuple[str, str]]:

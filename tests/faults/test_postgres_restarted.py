@@ -9,7 +9,7 @@ import time
 import pytest
 from tests.faults.burst import Burst
 from tests.faults.ledger import expected
-from tests.faults.stack import wait_until
+from helpers import wait_until
 
 pytestmark = pytest.mark.services
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from models import Upload
 from tests.faults.burst import Burst
 from tests.faults.ledger import expected
-from tests.faults.stack import wait_until
+from helpers import wait_until
 
 pytestmark = pytest.mark.services
 

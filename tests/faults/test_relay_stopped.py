@@ -10,7 +10,7 @@ from intake.folder import scan_once
 from models import OutgoingEmail
 from tests.faults.batch import batch
 from tests.faults.channels import drop
-from tests.faults.stack import wait_until
+from helpers import wait_until
 from tests.faults.ledger import expected
 
 pytestmark = pytest.mark.services

@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from conftest import ACORN, BEECH
 from intake.sftp import SftpPoller, receive_file
 from models import Submission
 from tests.faults.batch import batch
@@ -17,7 +18,6 @@ from tests.faults.channels import PARTNER_ANSWERS, Partner
 from tests.faults.ledger import expected
 
 pytestmark = pytest.mark.services
-ACORN, BEECH = "8012001", "8012002"
 
 
 class FaultyPoller(SftpPoller):

@@ -7,15 +7,15 @@ import signal
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from conftest import DALE
 from intake.folder import scan_once
 from models import OutgoingEmail, Upload, UploadStatus
 from tests.faults.batch import batch
 from tests.faults.channels import drop
-from tests.faults.stack import wait_until
+from helpers import wait_until
 from tests.faults.ledger import expected
 
 pytestmark = pytest.mark.services
-DALE = "9362004"
 
 
 def test_a_worker_killed_mid_validation_leaves_every_file_answered_once_by_the_next_worker(stack):

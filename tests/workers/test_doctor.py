@@ -12,7 +12,8 @@ import paramiko
 import pytest
 
 from conftest import service_url
-from intake.cli_ops import add_commands, cmd_doctor
+from intake.cli import build_parser
+from intake.cli_ops import cmd_doctor
 from models.db import make_engine, migrate
 from workers import doctor
 from workers.doctor import FAIL, OFF, OK, WARN
@@ -107,15 +108,7 @@ def test_an_unset_sender_address_fails_only_once_mail_is_really_sent(tmp_path):
 
 
 def test_add_commands_gives_ers_a_doctor_and_a_metrics_command():
-    parser = argparse.ArgumentParser(prog="ers")
-    sub = parser.add_subparsers(dest="command")
-
-    def command(name, func, help, parent=sub):
-        p = parent.add_parser(name, help=help)
-        p.set_defaults(func=func)
-        return p
-
-    add_commands(sub, command)
+    parser = build_parser()
     assert parser.parse_args(["doctor", "--json"]).func is cmd_doctor
     args = parser.parse_args(["metrics"])
     assert (args.host, args.port) == ("127.0.0.1", 9464)
@@ -262,18 +255,16 @@ def make_partner_folders(services) -> str:
     return base
 
 
-def register_partner(engine, services, base: str, host_key: str | None = None,
-                     inbox: str = "inbox"):
+def register_partner(engine, services, base: str) -> None:
     from sqlalchemy.orm import Session
 
     from models import Partner
     with Session(engine) as session, session.begin():
-        partner = Partner(name="wonde", host=services["SFTP_HOST"], port=int(services["SFTP_PORT"]),
-                          username="ers-partner1", key_path=services["SFTP_KEY"],
-                          host_key=host_key or services["SFTP_HOST_KEY"],
-                          inbox=posixpath.join(base, inbox), outbox=posixpath.join(base, "outbox"))
-        session.add(partner)
-    return partner
+        session.add(Partner(name="wonde", host=services["SFTP_HOST"], port=int(services["SFTP_PORT"]),
+                            username="ers-partner1", key_path=services["SFTP_KEY"],
+                            host_key=services["SFTP_HOST_KEY"],
+                            inbox=posixpath.join(base, "inbox"),
+                            outbox=posixpath.join(base, "outbox")))
 
 
 @pytest.mark.services

@@ -15,6 +15,7 @@ from conftest import ACORN, CEDAR, build_app, contact_of, service_url
 from helpers import invalid_ks1, valid_ks1
 from intake.receive import receive
 from models import OutgoingEmail, Upload
+from models.base import utcnow
 from workers import doctor, metrics
 from workers.metrics import Figures, Histogram, render
 from workers.queue_depth import QueueDepth
@@ -85,10 +86,10 @@ def backdate(app, upload_ids, seconds: float) -> None:
             email.created_at = email.sent_at - timedelta(seconds=3)
 
 
-def check_figures(app, valid: int, invalid: int) -> Figures:
+def check_figures(app, valid: int, invalid: int) -> None:
     backdate(app, [valid, invalid], 40)
     with app.sessions() as session:
-        figures = metrics.database_figures(session, metrics_now())
+        figures = metrics.database_figures(session, utcnow())
     assert figures.uploads == {("successful", "ks1-template"): 1, ("error", "ks1-template"): 1}
     assert figures.emails == {("sent", "receipt"): 2, ("sent", "result"): 2}
     assert figures.oldest_unsent_seconds == 0
@@ -98,12 +99,6 @@ def check_figures(app, valid: int, invalid: int) -> Figures:
     assert (bounds[30], bounds[60]) == (0, 2)
     sent = figures.send_latency["receipt"]
     assert sent.count == 2 and dict(zip(metrics.LATENCY_BUCKETS, sent.buckets))[5] == 2
-    return figures
-
-
-def metrics_now():
-    from models.base import utcnow
-    return utcnow()
 
 
 def test_figures_come_from_the_database_uploads_answers_and_their_latency(app, stub_broker, stub_worker):
@@ -112,7 +107,6 @@ def test_figures_come_from_the_database_uploads_answers_and_their_latency(app, s
 
 
 def test_an_unsent_email_shows_its_age(app):
-    from models.base import utcnow
     with app.sessions.begin() as session:
         session.add(OutgoingEmail(kind="reply", to_addrs=["a@b.c"], subject="s", text_body="t",
                                   html_body="h", created_at=utcnow() - timedelta(minutes=5)))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from conftest import ACORN, contact_of
 from helpers import invalid_ks1, valid_ks1
 from intake.receive import receive
-from models import OutgoingEmail, PupilResult, Report, Upload, UploadStatus
+from models import OutgoingEmail, PupilResult, Report, Submission, Upload, UploadStatus
 from models.audit_chain import seal, verify
 from workers import pipeline, retention
 
@@ -59,7 +59,12 @@ def test_a_file_still_used_by_an_upload_kept_is_not_deleted(app):
     first = sent_in(app, valid_ks1(ACORN), "one.xlsx")
     with app.sessions.begin() as session:  # the same bytes in a collection not yet due
         other = session.get(Upload, first.id)
-        session.add(Upload(submission_id=other.submission_id, file_name="copy.xlsx",
+        # A submission of its own with no file of its own: were the copy in the first upload's
+        # submission, that submission (kept, pointing at the same file) would protect it instead.
+        submission = Submission(channel="cli", sender=other.uploaded_by,
+                                received_at=other.received_at, file_name="copy.xlsx",
+                                content_hash=other.content_hash, size=other.size, stored_path=None)
+        session.add(Upload(submission=submission, file_name="copy.xlsx",
                            content_hash=other.content_hash, stored_path=other.stored_path,
                            size=other.size, uploaded_by=other.uploaded_by,
                            received_at=other.received_at, status=UploadStatus.ERROR,

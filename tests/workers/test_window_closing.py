@@ -277,7 +277,12 @@ def test_a_claim_reads_schools_and_writes_their_reports_a_batch_at_a_time(
     import workers.closing as closing
     monkeypatch.setattr(closing, "window_pupils", partial(closing.window_pupils, chunk=1))
     monkeypatch.setattr(closing, "REPORT_BATCH", 2)  # a full batch mid-way, then the rest
+    batches, add = [], closing._add_reports
+    monkeypatch.setattr(closing, "_add_reports",
+                        lambda session, rows, *where: batches.append(
+                            [row["kind"] for row in rows]) or add(session, rows, *where))
     claimed = claim_window(app, app.collections[KEY], 1, by="ops")
+    assert batches == [["school"] * 2, ["school"], ["trust"]]
     with app.sessions() as session:
         school_of = dict(session.execute(select(School.dfe, School.id)).all())
     written = reports(app, "school")

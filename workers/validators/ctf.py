@@ -29,18 +29,17 @@ from workers.validators.pupil import against_roster, check_upn, report_duplicate
 from workers.validators.result import (
     PupilRecord, UnreadableFile, ValidationContext, ValidationResult,
 )
-from workers.validators.rules import dfe_is_valid, name_problem, upn_problem, whole_number
+from workers.validators.rules import SNIFF_BYTES, dfe_is_valid, name_problem, upn_problem, whole_number
+from workers.validators.workbook import DOCTYPE_DECLARATION
 
 FORMAT = "ctf-xml"
 PARTS = ("eyfs", "phonics", "mtc", "ks1", "ks2")
 
-SNIFF_BYTES = 4096
 ROOT = "CTfile"
 SEND_AGAIN = ("Please create the CTF again from your MIS (or download it again from the DfE "
               "portal) and send it without editing it.")
 DOCTYPE_MESSAGE = ("The file contains a document type declaration (<!DOCTYPE>), which a Common "
                    "Transfer File never has, so it was refused for safety. " + SEND_AGAIN)
-_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROOT_TAG = re.compile(rb"<" + ROOT.encode() + rb"[\s/>]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -133,7 +132,7 @@ def parse(data: bytes, max_pupils: int) -> etree._Element:
     """The ``CTfile`` root element, or UnreadableFile saying why the file cannot be read."""
     if not data.strip():
         raise UnreadableFile("The file is empty. " + SEND_AGAIN)
-    if _DOCTYPE.search(_ascii_view(data)):
+    if DOCTYPE_DECLARATION.search(_ascii_view(data)):
         raise UnreadableFile(DOCTYPE_MESSAGE)
     try:
         root = etree.fromstring(data, _parser())

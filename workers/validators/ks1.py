@@ -9,7 +9,7 @@ from typing import Any
 from config.codes import codes
 from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import (
-    Verdict, check_column, check_identity_columns, rows_of_each_school, scaled_score, school_dfe,
+    Verdict, check_column, check_identity_columns, rows_of_each_school, scaled_score_rule, school_dfe,
     template_columns, template_result, year_group,
 )
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
@@ -112,8 +112,7 @@ def _rules() -> dict[str, Callable[[Any], Verdict]]:
                  f"Teacher assessment must be one of {', '.join(ta_codes)}. Allows empty field.")
     science = partial(_code, science_codes, "science-code", "Science teacher assessment must be "
                       f"one of {', '.join(science_codes)}. Allows empty field.")
-    score = partial(scaled_score, low, high, "scaled-score", f"Range must be between {low} to "
-                    f"{high} and be whole numbers. Allows empty field.")
+    score = scaled_score_rule(low, high, "scaled-score")
     nc_year = partial(year_group, ks1["nc_year"], "nc-year", "NC Year")
     return {"NC Year": nc_year, **dict.fromkeys(TA_COLUMNS, ta), SCIENCE_COLUMN[0]: science,
             **dict.fromkeys(SCORE_COLUMNS, score)}

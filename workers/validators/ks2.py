@@ -29,7 +29,8 @@ from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import against_roster, check_upn, report_duplicates
 from workers.validators.result import PupilRecord, UnreadableFile, ValidationContext, ValidationResult
 from workers.validators.rules import (
-    NAME_LENGTH, all_valid_upns, cell_text, dfe_is_valid, name_problem, parse_date, whole_number,
+    NAME_LENGTH, SNIFF_BYTES, all_valid_upns, cell_text, dfe_is_valid, name_problem, parse_date,
+    whole_number,
 )
 from workers.validators.workbook import Row, is_blank_row
 
@@ -216,7 +217,7 @@ def _decode(data: bytes) -> str:
             raise UnreadableFile(f"The file could not be read as text. {SEND_AS_DOWNLOADED}") from None
     else:
         if b"\x00" in data:
-            if _utf16_without_bom(data[:4096]):
+            if _utf16_without_bom(data[:SNIFF_BYTES]):
                 raise UnreadableFile(UTF16_MESSAGE)
             raise UnreadableFile(NUL_MESSAGE if _text_but_nuls(data) else BINARY_MESSAGE)
         try:

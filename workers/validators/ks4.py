@@ -16,7 +16,7 @@ from typing import Any
 from config.settings import PACKAGE_DIR
 from workers.validators.findings import ColumnFindings, Findings
 from workers.validators.pupil import (
-    Verdict, check_column, check_identity_columns, rows_of_each_school, scaled_score, school_dfe,
+    Verdict, check_column, check_identity_columns, rows_of_each_school, scaled_score_rule, school_dfe,
     template_columns, template_result, year_group,
 )
 from workers.validators.result import PupilRecord, ValidationContext, ValidationResult
@@ -208,8 +208,7 @@ class _Checker:
         row loop made them) after checking the KS2 score and subject columns; and the rows with
         no grade."""
         low, high = self.config["ks2_scaled_score_min"], self.config["ks2_scaled_score_max"]
-        score = partial(scaled_score, low, high, "ks2-scaled-score", f"Range must be between "
-                        f"{low} to {high} and be whole numbers. Allows empty field.")
+        score = scaled_score_rule(low, high, "ks2-scaled-score")
         scores = [self.check(column, score) for column in KS2_COLUMNS]
         keys: list[str] = []
         graded: list[Sequence[str]] = []  # the columns with a grade on some row

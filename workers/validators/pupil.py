@@ -219,7 +219,14 @@ def year_group(expected: int, rule: str, column: str, cell: object) -> Verdict:
     return year, None if year == expected else (rule, f"{column} must be {expected}.")
 
 
-def scaled_score(low: int, high: int, rule: str, message: str, cell: object) -> Verdict:
+def scaled_score_rule(low: int, high: int, rule: str) -> Callable[[object], Verdict]:
+    """The rule of a scaled score column: ``low`` to ``high`` or blank, reported under ``rule``.
+    The message is built here, once per file, not for every cell the rule checks."""
+    message = f"Range must be between {low} to {high} and be whole numbers. Allows empty field."
+    return partial(_scaled_score, low, high, rule, message)
+
+
+def _scaled_score(low: int, high: int, rule: str, message: str, cell: object) -> Verdict:
     """A blank cell is no score; any other must be a whole number in range (kept even if not)."""
     if not cell_text(cell):
         return None, None

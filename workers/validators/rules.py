@@ -16,6 +16,9 @@ WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 # costs about ten times as much. Any other text (other digits, one-digit days, ISO) goes to strptime.
 DAY_FIRST = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+# How much of a file's start is looked at to tell its format (CTF markup, UTF-16 without a BOM,
+# HTML or XML saved as .xls): enough for any header or prolog, and never the whole file.
+SNIFF_BYTES = 4096
 
 UPN_FORMAT_MESSAGE = ("UPN must start with a letter and then followed by 11 digit number "
                       "and end with either a letter or number.")

@@ -37,6 +37,15 @@ OTHER_PACKAGES = (("word/document.xml", f"a Word document, not an Excel workbook
                    "similar), not an Excel workbook. Please open it, choose Save As > Excel 2007-365 "
                    "(.xlsx), and send that file."))
 
+# What reading a damaged or hostile zip (or one of its entries) can raise: zipfile, zlib and
+# struct (a local header cut short) each have their own, and none of them means more than
+# "this file is damaged".
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
+                   NotImplementedError, struct.error)
+# A DOCTYPE or ENTITY declaration, searched for in the raw bytes of any XML (workbook parts and
+# CTF files alike): refused before a parser could expand or fetch anything it declares.
+DOCTYPE_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
 
 # --- the zip directory and parts ------------------------------------------------------------------
 
@@ -104,8 +113,7 @@ def _plain_zip_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo],
     for entry in files:
         try:
             read_part(archive, entry)  # each within the size limits already checked
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-                NotImplementedError):
+        except ZIP_READ_ERRORS:
             return (f"The zip is damaged: {entry.filename[:100]} in it could not be read. Please zip "
                     "the results files again and send that zip.")
     return ("The file is a zip archive, not an Excel workbook, and holds nothing we could check (a "
@@ -114,7 +122,6 @@ def _plain_zip_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo],
 
 
 _ELEMENT_START = re.compile(rb"<[A-Za-z_:]")
-_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 PROLOG_CHUNK = 1024
 HEAD_INPUT = 64  # compressed bytes read per byte of a head; a part needing more is streamed
 
@@ -133,8 +140,7 @@ def _check_prologs(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], dat
             if declared is None:  # a prolog longer than the head: read on, a chunk at a time
                 with archive.open(entry) as handle:
                     declared = _streamed_declares(handle)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-                NotImplementedError, struct.error):
+        except ZIP_READ_ERRORS:
             raise UnreadableFile(DAMAGED) from None
         if declared:
             raise UnreadableFile(DOCTYPE)
@@ -166,7 +172,7 @@ def _declares(head: bytes, complete: bool) -> bool | None:
     if not text.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n").startswith(b"<"):
         return False
     element = _ELEMENT_START.search(text)
-    if _DECLARATION.search(text, 0, element.start() if element else len(text)):
+    if DOCTYPE_DECLARATION.search(text, 0, element.start() if element else len(text)):
         return True
     return False if element is not None or complete else None
 
@@ -177,7 +183,7 @@ def _streamed_declares(handle: io.BufferedIOBase) -> bool:
         chunk = handle.read(PROLOG_CHUNK)
         text = carried + chunk.replace(b"\x00", b"")
         element = _ELEMENT_START.search(text)
-        if _DECLARATION.search(text, 0, element.start() if element else len(text)):
+        if DOCTYPE_DECLARATION.search(text, 0, element.start() if element else len(text)):
             return True
         if element is not None or not chunk:
             return False
@@ -211,8 +217,7 @@ def _read(archive: zipfile.ZipFile, name: str, data: bytes) -> bytes:
         if len(part) != entry.file_size or zlib.crc32(part) != entry.CRC:
             raise zipfile.BadZipFile(f"{name} does not match its directory entry")
         return part
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-            NotImplementedError, struct.error):
+    except ZIP_READ_ERRORS:
         raise UnreadableFile(DAMAGED) from None
 
 
