@@ -230,6 +230,8 @@ class Walk:
             gone = self.start.seq - self.seq
             return (f"the last {gone} sealed event{'s were' if gone > 1 else ' was'} removed "
                     f"(head says seq {self.start.seq}, the trail ends at seq {self.seq})")
+        if self.hash != self.start.hash and self.last is None:  # no event to blame: the head alone
+            return f"the chain head (seq {self.start.seq}) does not match: the head was changed"
         if self.hash != self.start.hash:
             return (f"the chain head (seq {self.start.seq}) does not match the last sealed event "
                     f"#{self.last.id}: that event or the head was changed")

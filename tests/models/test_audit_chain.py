@@ -132,6 +132,17 @@ def test_editing_the_last_event_and_its_hash_is_caught_by_the_head(engine):
                                f"#{rows[2].id}: that event or the head was changed")
 
 
+@pytest.mark.parametrize("sealed_first", [False, True])
+def test_a_head_changed_before_any_sealed_event_is_reported_not_a_crash(engine, sealed_first):
+    """With no sealed event walked there is no last event to name: the head alone is wrong."""
+    write(engine, 3)
+    if sealed_first:
+        seal(engine)
+    with engine.begin() as connection:  # back to seq 0, or a made-up hash on an unsealed trail
+        connection.execute(text("UPDATE audit_chain SET seq = 0, hash = :h"), {"h": "f" * 64})
+    assert problem(engine) == "the chain head (seq 0) does not match: the head was changed"
+
+
 def test_deleting_a_middle_event_is_detected(engine):
     write(engine, 6)
     seal(engine)
