@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Upload, UploadStatus
+from models import OutgoingEmail, Upload, UploadStatus
 from models.audit import audit
 from models.base import utcnow
 from models.operations import FailedJob
@@ -42,10 +42,14 @@ def record(app: App, message: dict, attempts: int) -> list[int]:
 
 
 def _tell_uploader(session: Session, app: App, upload_id: int):
+    """Once per upload: a file that fails again after a re-run was already said to be looked at
+    (and a second "looked-at" answer would reuse the first one's Message-ID)."""
     upload = session.get(Upload, upload_id)
     if upload is None or upload.status != UploadStatus.PROCESSING:
         return None
-    return answers.queue_looked_at(session, app.settings, upload)
+    told = session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.upload_id == upload_id,
+                                                         OutgoingEmail.kind == "looked-at"))
+    return None if told is not None else answers.queue_looked_at(session, app.settings, upload)
 
 
 def listed(app: App, include_retried: bool = False) -> list[FailedJob]:

@@ -51,6 +51,24 @@ def test_a_file_whose_checking_fails_every_time_is_listed_its_sender_told_and_a_
     assert failures.retry(app, None, by="ops@ers.example") == []  # nothing left to re-run
 
 
+def test_a_file_that_fails_again_after_a_rerun_is_listed_again_and_its_sender_told_once(
+        app, stub_broker, stub_worker, monkeypatch):
+    monkeypatch.setitem(actors.validate_upload.options, "max_retries", 0)
+    monkeypatch.setitem(actors.record_failure.options, "max_retries", 0)  # fail, never spin
+
+    def broken(app, upload_id):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(pipeline, "process_upload", broken)
+    receive(app, valid_ks1(ACORN), file_name="a.xlsx", sender=contact_of(ACORN), channel="cli")
+    drain(stub_broker)
+    failures.retry(app, None, by="ops@ers.example")  # but the fault is still there
+    drain(stub_broker)
+
+    assert [job.attempts for job in failures.listed(app)] == [1]  # the second failure, waiting
+    assert len(failures.listed(app, include_retried=True)) == 2
+    assert sent_kinds(app) == ["receipt", "looked-at"]
+
+
 def test_the_error_kept_is_the_exceptions_line_without_sql_parameters_that_may_name_pupils():
     traceback = ("Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n"
                  "    insert(pupil, 'Ada Lovelace')\n"
