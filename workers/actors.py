@@ -38,7 +38,7 @@ def validate_upload(upload_id: int, answers_first: list[int] = ()) -> None:
             "was stopped. Please check it is the results template with one school's pupils, and "
             "send it again."))
     # Done before (a retry after a crash or a failed send): its answers may still be pending.
-    answer(app, outbox_ids or unsent_answers(app, upload_id))
+    answer(app, unsent_answers(app, upload_id) if outbox_ids is None else outbox_ids)
 
 
 def answer(app, outbox_ids: list[int]) -> None:

@@ -47,12 +47,13 @@ _CLOSED_WINDOWS = select(WindowRow.number).where(
     WindowRow.collection_key == bindparam("collection_key"), WindowRow.state != "open")
 
 
-def process_upload(app: App, upload_id: int) -> list[int]:
-    """Validate, persist, supersede, answer. Returns the outbox ids the caller should send."""
+def process_upload(app: App, upload_id: int) -> list[int] | None:
+    """Validate, persist, supersede, answer. Returns the outbox ids the caller should send, or
+    None for an upload done before (by a job run again, or another worker given the message)."""
     with app.sessions() as session:
         upload = session.execute(_TO_CHECK, {"upload_id": upload_id}).one_or_none()
         if upload is None or upload.status != UploadStatus.PROCESSING:
-            return []
+            return None
         sender, received_at, path = upload.uploaded_by, upload.received_at, upload.stored_path
         file_name = upload.file_name
         permitted = permitted_schools(session, sender)
@@ -72,7 +73,7 @@ def process_upload(app: App, upload_id: int) -> list[int]:
         upload = session.get(Upload, upload_id, with_for_update={"of": Upload},
                              options=[joinedload(Upload.submission)])  # its Message-ID: the reply's
         if upload is None or upload.status != UploadStatus.PROCESSING:
-            return []
+            return None
         email = _record_outcome(app, session, upload, checked, school, in_bulk)
         submission_id = upload.submission_id
     bulk = answer_bulk_if_complete(app, submission_id) if in_bulk else []
@@ -101,12 +102,13 @@ def answer_bulk_if_complete(app: App, submission_id: int) -> list[int]:
         return [email.id] if email else []
 
 
-def give_up(app: App, upload_id: int, reason: str) -> list[int]:
-    """Record an upload that could not be checked (e.g. over its time limit) as an Upload error."""
+def give_up(app: App, upload_id: int, reason: str) -> list[int] | None:
+    """Record an upload that could not be checked (e.g. over its time limit) as an Upload error;
+    None, as ``process_upload`` says, for one done before."""
     with app.sessions.begin() as session:
         upload = session.get(Upload, upload_id, with_for_update=True)
         if upload is None or upload.status != UploadStatus.PROCESSING:
-            return []
+            return None
         upload.status, upload.reason, upload.validated_at = UploadStatus.ERROR, reason, utcnow()
         audit(session, "worker", "upload", upload.id, "gave up", reason=reason)
         email = answers.queue_result(session, app.settings, upload)

@@ -6,12 +6,12 @@ from datetime import timedelta
 from email import policy
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from conftest import ACORN, BEECH, CEDAR, DALE, TRUST_ADMIN, contact_of
 from helpers import invalid_ks1, valid_ks1
-from intake.receive import receive
-from models import OutgoingEmail, PupilResult, Upload, UploadStatus
+from intake.receive import receive, receive_files
+from models import Contact, OutgoingEmail, PupilResult, Upload, UploadStatus
 from models.base import utcnow
 from workers import pipeline
 from workers.deletion import NotAllowed, delete_upload
@@ -81,10 +81,22 @@ def test_a_resubmission_overwrites_the_previous_file_and_says_so(app, stub_broke
     assert f"It replaces upload #{first}" in outbox_messages(app)[-1].get_body(("plain",)).get_content()
 
 
+def test_a_bulk_file_with_nobody_to_copy_has_nothing_to_send_yet_is_not_taken_for_done_before(
+        app, stub_broker):
+    # Only an upload done before (None) makes its job send its siblings' pending answers.
+    with app.sessions.begin() as session:
+        session.execute(delete(Contact).where(Contact.email == contact_of(ACORN)))
+    first, second = receive_files(app, [("a.xlsx", valid_ks1(ACORN)), ("b.xlsx", valid_ks1(BEECH))],
+                                  sender=TRUST_ADMIN, channel="cli").upload_ids
+    assert pipeline.process_upload(app, first) == []
+    assert len(pipeline.process_upload(app, second)) == 2  # Beech's copy, the combined answer
+    assert pipeline.process_upload(app, first) is None
+
+
 def test_processing_the_same_upload_twice_answers_once(app, stub_broker):
     upload_id = send(app, ACORN, valid_ks1(ACORN))
     assert pipeline.process_upload(app, upload_id)
-    assert pipeline.process_upload(app, upload_id) == []
+    assert pipeline.process_upload(app, upload_id) is None  # done before: the actor sends what is unsent
     with app.sessions() as session:
         results = session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == "result")).all()
         pupils = session.scalars(select(PupilResult)).all()
